@@ -1,0 +1,45 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "hookline/api/router.hpp"
+#include "hookline/http/message.hpp"
+#include "hookline/util/problem.hpp"
+
+namespace hookline::api {
+
+namespace json = boost::json;
+
+http::Response JsonResponse(int status, const json::value& body);
+http::Response ProblemResponse(const Problem& problem);
+
+//! Parses a request body that must be a JSON object. Empty bodies parse as {} when
+//! `allow_empty`. Problems: 400 invalid_json, 422 when not an object.
+std::variant<json::object, Problem> ParseObjectBody(const http::Request& request,
+                                                    bool allow_empty = false);
+
+struct ListParams {
+  std::optional<std::string> after;
+  int limit = 50;
+};
+//! Reads ?limit= (1..500, default 50) and ?after=.
+std::variant<ListParams, Problem> ParseListParams(const RouteContext& context);
+
+//! Reads an optional ISO-8601 query parameter.
+std::variant<std::optional<long long>, Problem> ParseTimeParam(const RouteContext& context,
+                                                               std::string_view key);
+
+//! Field readers for request bodies: absent or null -> nullopt; wrong type -> Problem.
+std::variant<std::optional<std::string>, Problem> OptionalString(const json::object& body,
+                                                                 std::string_view key,
+                                                                 size_t max_size = 2048);
+std::variant<std::string, Problem> RequiredString(const json::object& body, std::string_view key,
+                                                  size_t max_size = 2048);
+
+}  // namespace hookline::api

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "hookline/api/router.hpp"
+#include "hookline/http/message.hpp"
+#include "hookline/store/store.hpp"
+#include "hookline/util/crypto.hpp"
+#include "hookline/util/time.hpp"
+
+namespace hookline::api {
+
+struct ProviderApiOptions {
+  bool allow_private_endpoints = false;
+  Millis idempotency_window = 24 * 3'600'000;
+};
+
+//! The provider's REST API (API.md, "Provider API"). Handlers are plain functions of the
+//! request: they validate, run one write job or read, and answer. Thread-safe.
+class ProviderApi {
+ public:
+  //! `on_new_deliveries` is called after a commit that created pending deliveries.
+  ProviderApi(store::Store& store, const crypto::SecretBox& secrets, const Clock& clock,
+              std::function<void()> on_new_deliveries, ProviderApiOptions options);
+
+  http::Response Handle(const http::Request& request) const;
+
+ private:
+  void AddRoutes();
+  Router router_;
+  store::Store& store_;
+  const crypto::SecretBox& secrets_;
+  const Clock& clock_;
+  std::function<void()> on_new_deliveries_;
+  ProviderApiOptions options_;
+};
+
+//! "hlk_" + 32 random bytes in hex: a company's API key. Only its SHA-256 is stored.
+std::string NewApiKey();
+std::string HashApiKey(std::string_view api_key);
+
+}  // namespace hookline::api

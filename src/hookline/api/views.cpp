@@ -1,0 +1,116 @@
+#include "hookline/api/views.hpp"
+
+#include <boost/json.hpp>
+
+#include "hookline/util/time.hpp"
+
+namespace hookline::api {
+
+namespace json = boost::json;
+
+namespace {
+json::value Nullable(const std::optional<std::string>& s) {
+  return s ? json::value(*s) : json::value(nullptr);
+}
+}  // namespace
+
+json::object SenderView(const model::Sender& s) {
+  return {{"id", s.id}, {"name", s.name}, {"email", Nullable(s.email)}};
+}
+
+json::object LeadView(const model::Lead& l, const std::vector<model::Enrollment>& enrollments) {
+  json::object o;
+  o["id"] = l.id;
+  o["name"] = l.name;
+  o["profile_url"] = Nullable(l.profile_url);
+  o["email"] = Nullable(l.email);
+  o["company_name"] = Nullable(l.company_name);
+  o["location"] = Nullable(l.location);
+  o["job_title"] = Nullable(l.job_title);
+  o["profile_image"] = Nullable(l.profile_image);
+  json::array campaigns;
+  for (const auto& e : enrollments) {
+    json::array activity;
+    for (const auto& a : e.activity) {
+      activity.push_back(json::object{{"action", a.action}, {"action_time", FormatIso8601(a.action_time)}});
+    }
+    campaigns.push_back(json::object{{"campaign_id", e.campaign_id},
+                                     {"latest_status", Nullable(e.latest_status)},
+                                     {"completed", e.completed},
+                                     {"activity", std::move(activity)}});
+  }
+  o["campaigns"] = std::move(campaigns);
+  return o;
+}
+
+json::object CampaignView(const model::Campaign& c, json::object funnel) {
+  json::object o;
+  o["id"] = c.id;
+  o["name"] = c.name;
+  o["campaign_type"] = model::ChannelName(c.campaign_type);
+  o["total_leads"] = c.total_leads;
+  o["complete_end_of_sequence"] = c.complete_end_of_sequence;
+  o["funnel"] = std::move(funnel);
+  return o;
+}
+
+json::object EndpointView(const store::EndpointRecord& e) {
+  json::object o;
+  o["id"] = e.id;
+  o["url"] = e.url;
+  o["description"] = Nullable(e.description);
+  json::array types;
+  for (const auto& t : e.event_types) types.emplace_back(t);
+  o["event_types"] = std::move(types);
+  json::object headers;
+  for (const auto& [k, v] : e.headers) headers[k] = v;
+  o["headers"] = std::move(headers);
+  o["rate_limit_per_s"] = e.rate_limit_per_s ? json::value(*e.rate_limit_per_s) : json::value(nullptr);
+  o["disabled"] = e.disabled;
+  o["disabled_reason"] = Nullable(e.disabled_reason);
+  o["created_at"] = FormatIso8601(e.created_at);
+  o["updated_at"] = FormatIso8601(e.updated_at);
+  return o;
+}
+
+json::object EventSummaryView(const store::EventRecord& e) {
+  json::object o;
+  o["id"] = e.id;
+  o["event"] = e.event;
+  o["campaign_id"] = e.campaign_id;
+  o["lead_id"] = e.lead_id;
+  o["sender_id"] = e.sender_id;
+  o["occurred_at"] = FormatIso8601(e.occurred_at);
+  o["created_at"] = FormatIso8601(e.created_at);
+  boost::system::error_code ec;
+  o["payload"] = json::parse(e.payload, ec);
+  return o;
+}
+
+json::object AttemptView(const store::AttemptRecord& a) {
+  json::object o;
+  o["at"] = FormatIso8601(a.started_at);
+  o["duration_ms"] = a.duration_ms;
+  o["status_code"] = a.status_code ? json::value(*a.status_code) : json::value(nullptr);
+  o["error"] = Nullable(a.error);
+  o["response"] = a.response_head;
+  return o;
+}
+
+const std::vector<FunnelStage>& FunnelStages(model::Channel channel) {
+  static const auto* linkedin = new std::vector<FunnelStage>{
+      {"invited", {"Send connection request"}},
+      {"accepted", {"Invite Accepted"}},
+      {"messaged", {"Send Message", "InMail"}},
+      {"replied", {"Message Replied"}},
+  };
+  static const auto* email = new std::vector<FunnelStage>{
+      {"sent", {"Send Email"}},
+      {"opened", {"Email Opened"}},
+      {"clicked", {"Link Clicked"}},
+      {"replied", {"Mail Replied"}},
+  };
+  return channel == model::Channel::kLinkedin ? *linkedin : *email;
+}
+
+}  // namespace hookline::api

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "hookline/model/entities.hpp"
+#include "hookline/store/store.hpp"
+
+namespace hookline::api {
+
+//! JSON views shared by the provider and consumer APIs.
+boost::json::object SenderView(const model::Sender& sender);
+boost::json::object LeadView(const model::Lead& lead,
+                             const std::vector<model::Enrollment>& enrollments);
+//! `funnel` holds distinct-lead counts per stage, in stage order.
+boost::json::object CampaignView(const model::Campaign& campaign, boost::json::object funnel);
+boost::json::object EndpointView(const store::EndpointRecord& endpoint);
+boost::json::object EventSummaryView(const store::EventRecord& event);
+boost::json::object AttemptView(const store::AttemptRecord& attempt);
+
+//! The funnel stages of a channel and the history actions that count for each.
+struct FunnelStage {
+  std::string name;
+  std::vector<std::string> actions;
+};
+const std::vector<FunnelStage>& FunnelStages(model::Channel channel);
+
+}  // namespace hookline::api

@@ -1,0 +1,151 @@
+#include "hookline/app/commands.hpp"
+
+#include <signal.h>
+
+#include <charconv>
+#include <iostream>
+#include <stdexcept>
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "hookline/api/provider_api.hpp"
+#include "hookline/app/master_key.hpp"
+#include "hookline/delivery/dispatcher.hpp"
+#include "hookline/http/server.hpp"
+#include "hookline/store/store.hpp"
+#include "hookline/util/ids.hpp"
+
+namespace hookline::app {
+
+std::pair<std::string, std::uint16_t> ParseListen(const std::string& listen) {
+  std::string host;
+  std::string port_text;
+  if (!listen.empty() && listen.front() == '[') {
+    const size_t close = listen.find(']');
+    if (close == std::string::npos || close + 1 >= listen.size() || listen[close + 1] != ':') {
+      throw std::invalid_argument("--listen must look like [::1]:8080");
+    }
+    host = listen.substr(1, close - 1);
+    port_text = listen.substr(close + 2);
+  } else {
+    const size_t colon = listen.rfind(':');
+    if (colon == std::string::npos) throw std::invalid_argument("--listen must look like 127.0.0.1:8080");
+    host = listen.substr(0, colon);
+    port_text = listen.substr(colon + 1);
+  }
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (host.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) {
+    throw std::invalid_argument("--listen '" + listen + "' needs a host and a port from 0 to 65535");
+  }
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
+std::string DefaultKeyFile(const std::string& db_url) {
+  std::string_view path = db_url;
+  if (path.starts_with("sqlite://")) {
+    path.remove_prefix(9);
+  } else if (path.starts_with("sqlite:")) {
+    path.remove_prefix(7);
+  } else if (path.find("://") != std::string_view::npos) {
+    return "hookline.key";
+  }
+  return std::string(path) + ".key";
+}
+
+namespace {
+
+// Blocks SIGINT and SIGTERM in every thread started after this; WaitForStopSignal takes them.
+sigset_t BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int WaitForStopSignal(const sigset_t& set) {
+  int signal = 0;
+  sigwait(&set, &signal);
+  return signal;
+}
+
+}  // namespace
+
+int RunServe(const ServeOptions& options) {
+  const sigset_t stop_signals = BlockStopSignals();
+  const auto [host, port] = ParseListen(options.listen);
+  std::string error;
+  auto retry = delivery::RetryPolicy::Parse(options.retry_schedule, &error);
+  if (!retry) throw std::invalid_argument("--retry-schedule: " + error);
+  const auto attempt_timeout = ParseDuration(options.attempt_timeout);
+  if (!attempt_timeout || *attempt_timeout < 100 || *attempt_timeout > 300'000) {
+    throw std::invalid_argument("--attempt-timeout must be a duration from 100ms to 5m, like 15s");
+  }
+
+  auto store = store::OpenStore(options.db);
+  crypto::SecretBox secrets(LoadOrCreateMasterKey(
+      options.master_key, options.master_key_file.value_or(DefaultKeyFile(options.db))));
+  // One SQLite process owns the database: leases left by a previous (crashed) run are void.
+  if (store->Kind() == "sqlite") {
+    store->Write([](store::StoreTx& tx) {
+      tx.ReleaseAllLeases();
+      return true;
+    });
+  }
+
+  auto sender = http::MakeCurlSender();
+  delivery::DispatcherOptions dispatch_options;
+  dispatch_options.attempt_timeout = *attempt_timeout;
+  dispatch_options.connect_timeout = std::min<Millis>(*attempt_timeout, 10'000);
+  dispatch_options.lease = *attempt_timeout + 60'000;
+  delivery::Dispatcher dispatcher(*store, *sender, SystemClock::Instance(), std::move(*retry),
+                                  secrets, dispatch_options);
+
+  api::ProviderApi api(*store, secrets, SystemClock::Instance(), [&] { dispatcher.Notify(); },
+                       {.allow_private_endpoints = options.allow_private_endpoints});
+  http::ServerOptions server_options;
+  server_options.host = host;
+  server_options.port = port;
+  server_options.body_limit = options.max_body_bytes;
+  http::Server server(server_options, [&api](const http::Request& r) { return api.Handle(r); });
+  server.Start();
+  dispatcher.Start();
+
+  const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  std::cout << "listening on http://" << shown_host << ":" << server.port() << std::endl;
+  spdlog::info("hookline {} serving on {}:{} with {} store", HOOKLINE_VERSION, host, server.port(),
+               store->Kind());
+
+  const int signal = WaitForStopSignal(stop_signals);
+  spdlog::info("received signal {}: stopping", signal);
+  server.Stop();
+  dispatcher.Stop(std::chrono::milliseconds{10'000});
+  return 0;
+}
+
+int RunCompanyCreate(const CompanyCreateOptions& options) {
+  if (options.name.empty() || options.name.size() > 256) {
+    throw std::invalid_argument("--name must be 1 to 256 characters");
+  }
+  const std::string id = options.id.value_or(NewUuid());
+  if (!IsValidDomainId(id)) {
+    throw std::invalid_argument("--id must be 1 to 128 printable characters without '/', '?', '#', '%'");
+  }
+  auto store = store::OpenStore(options.db);
+  const std::string api_key = api::NewApiKey();
+  bool created = false;
+  store->Write([&](store::StoreTx& tx) {
+    created = tx.InsertCompany({id, options.name, SystemClock::Instance().Now()}, api::HashApiKey(api_key));
+    return created;
+  });
+  if (!created) throw std::invalid_argument("company '" + id + "' already exists");
+  std::cout << boost::json::serialize(
+                   boost::json::object{{"id", id}, {"name", options.name}, {"api_key", api_key}})
+            << std::endl;
+  return 0;
+}
+
+}  // namespace hookline::app

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "hookline/util/time.hpp"
+
+namespace hookline::app {
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string db = "sqlite:hookline.db";
+  std::string retry_schedule = "0s,5s,5m,30m,2h,5h,10h,10h";
+  std::string attempt_timeout = "15s";
+  bool allow_private_endpoints = false;
+  std::optional<std::string> master_key;       //!< base64; from HOOKLINE_MASTER_KEY
+  std::optional<std::string> master_key_file;  //!< default: the database path + ".key"
+  std::size_t max_body_bytes = 1 << 20;
+};
+
+//! Runs the provider until SIGINT or SIGTERM. Prints "listening on http://HOST:PORT" as the
+//! first line on stdout. Returns the process exit code; throws on bad options.
+int RunServe(const ServeOptions& options);
+
+struct CompanyCreateOptions {
+  std::string db = "sqlite:hookline.db";
+  std::string name;
+  std::optional<std::string> id;  //!< default: a new UUID
+};
+
+//! Creates a company and prints {"id","name","api_key"}. The key is shown once, stored hashed.
+int RunCompanyCreate(const CompanyCreateOptions& options);
+
+//! "HOST:PORT" or "[V6]:PORT" -> (host, port). Throws std::invalid_argument with the reason.
+std::pair<std::string, std::uint16_t> ParseListen(const std::string& listen);
+
+//! The master key file that belongs to a database URL.
+std::string DefaultKeyFile(const std::string& db_url);
+
+}  // namespace hookline::app

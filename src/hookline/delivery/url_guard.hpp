@@ -1,0 +1,20 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hookline::delivery {
+
+//! Checks an endpoint URL when it is saved: absolute http or https with a host, no
+//! credentials, and unless `allow_private` a host that is not loopback, private, link-local,
+//! CGNAT, multicast, reserved or unspecified, in any spelling (IPv4-mapped IPv6, and numeric
+//! disguises like http://2130706433/ or http://0x7f.1/). Returns what is wrong, or nullopt.
+//! Names that resolve to such addresses are caught at connect time (see Dispatcher).
+std::optional<std::string> CheckEndpointUrl(std::string_view url, bool allow_private);
+
+//! True when the IPv4 (network order as 4 bytes) or IPv6 (16 bytes) address is one hookline
+//! must not send to by default.
+bool IsForbiddenAddress(const unsigned char* bytes, size_t size);
+
+}  // namespace hookline::delivery

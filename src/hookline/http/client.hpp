@@ -1,0 +1,51 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace hookline::http {
+
+//! One outbound POST.
+struct OutboundRequest {
+  std::uint64_t tag = 0;  //!< the caller's handle, returned with the result
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds total_timeout{15'000};
+};
+
+//! What happened to one OutboundRequest.
+struct OutboundResult {
+  std::uint64_t tag = 0;
+  std::optional<int> status;         //!< set when an answer arrived
+  std::optional<std::string> error;  //!< set when none did (timeout, refused, reset, ...)
+  std::string body_head;             //!< first 1 KiB of the answer
+  std::optional<std::string> retry_after;  //!< the Retry-After header, if any
+  std::int64_t duration_ms = 0;
+};
+
+//! Sends POSTs concurrently. Implementations: libcurl multi (real) and fakes in tests.
+//! Start and Poll are called from one thread; Wake may be called from any thread.
+class HttpSender {
+ public:
+  virtual ~HttpSender() = default;
+  virtual void Start(OutboundRequest request) = 0;
+  //! Waits up to `max_wait` for progress and returns every transfer that finished.
+  virtual std::vector<OutboundResult> Poll(std::chrono::milliseconds max_wait) = 0;
+  virtual std::size_t InFlight() const = 0;
+  //! Interrupts a Poll that is waiting. Thread-safe.
+  virtual void Wake() = 0;
+};
+
+//! libcurl multi: connections reused across requests, redirects never followed, every
+//! transfer bounded by its connect and total timeouts. Answers beyond 1 KiB are read and
+//! discarded.
+std::unique_ptr<HttpSender> MakeCurlSender();
+
+}  // namespace hookline::http

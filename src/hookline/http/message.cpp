@@ -1,0 +1,22 @@
+#include "hookline/http/message.hpp"
+
+#include <boost/json.hpp>
+
+namespace hookline::http {
+
+std::optional<std::string_view> Request::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == name) return v;
+  }
+  return std::nullopt;
+}
+
+Response ErrorResponse(int status, std::string_view code, std::string_view message) {
+  boost::json::object error{{"code", code}, {"message", message}};
+  Response r;
+  r.status = status;
+  r.body = boost::json::serialize(boost::json::object{{"error", std::move(error)}});
+  return r;
+}
+
+}  // namespace hookline::http

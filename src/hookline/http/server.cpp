@@ -1,0 +1,209 @@
+#include "hookline/http/server.hpp"
+
+#include <atomic>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+namespace hookline::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+struct Server::Impl {
+  ServerOptions options;
+  Handler handler;
+  asio::io_context io;
+  asio::thread_pool handler_pool;
+  tcp::acceptor acceptor{io};
+  std::vector<std::thread> threads;
+  std::atomic<bool> running{false};
+  std::uint16_t bound_port = 0;
+
+  Impl(ServerOptions o, Handler h)
+      : options(std::move(o)), handler(std::move(h)), handler_pool(options.handler_threads) {}
+
+  Response RunHandler(const Request& request) {
+    try {
+      return handler(request);
+    } catch (const std::exception& e) {
+      spdlog::error("handler failed for {} {}: {}", request.method, request.target, e.what());
+      return ErrorResponse(500, "internal_error", "the server failed to handle this request");
+    }
+  }
+
+  // Runs the handler on the pool and resumes the calling coroutine on its own executor.
+  asio::awaitable<Response> Dispatch(const Request& request) {
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Response)>(
+        [this, &request](auto completion) {
+          asio::post(handler_pool, [this, &request, completion = std::move(completion)]() mutable {
+            Response response = RunHandler(request);
+            auto ex = asio::get_associated_executor(completion);
+            asio::dispatch(ex, [completion = std::move(completion),
+                                response = std::move(response)]() mutable {
+              completion(std::move(response));
+            });
+          });
+        },
+        asio::use_awaitable);
+  }
+
+  static asio::awaitable<void> WriteResponse(beast::tcp_stream& stream, const Response& r,
+                                             unsigned version, bool keep_alive,
+                                             std::chrono::milliseconds timeout) {
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
+    res.set(bhttp::field::server, "hookline/" HOOKLINE_VERSION);
+    if (!r.body.empty() || r.status != 204) res.set(bhttp::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) res.set(k, v);
+    res.keep_alive(keep_alive);
+    res.body() = r.body;
+    res.prepare_payload();
+    stream.expires_after(timeout);
+    co_await bhttp::async_write(stream, res, kTuple);
+  }
+
+  asio::awaitable<void> Session(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    std::string remote;
+    {
+      boost::system::error_code ec;
+      auto ep = stream.socket().remote_endpoint(ec);
+      if (!ec) remote = ep.address().to_string();
+    }
+    bool first = true;
+    while (running) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.body_limit(options.body_limit);
+      parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+      stream.expires_after(first ? options.read_timeout : options.idle_timeout);
+      first = false;
+      auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+      if (ec) {
+        if (ec == bhttp::error::header_limit) {
+          co_await WriteResponse(stream, ErrorResponse(431, "headers_too_large", "request headers are too large"), 11, false, options.read_timeout);
+        } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+                   ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+          co_await WriteResponse(stream, ErrorResponse(400, "bad_request", "malformed HTTP request: " + ec.message()), 11, false, options.read_timeout);
+        }
+        break;
+      }
+      auto& head = parser.get();
+      const unsigned version = head.version();
+      if (parser.content_length() && *parser.content_length() > options.body_limit) {
+        co_await WriteResponse(
+            stream,
+            ErrorResponse(413, "payload_too_large",
+                          "request body is larger than the limit of " +
+                              std::to_string(options.body_limit) + " bytes"),
+            version, false, options.read_timeout);
+        break;
+      }
+      if (beast::iequals(head[bhttp::field::expect], "100-continue")) {
+        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version};
+        stream.expires_after(options.read_timeout);
+        auto [wec, wn] = co_await bhttp::async_write(stream, cont, kTuple);
+        if (wec) break;
+      }
+      stream.expires_after(options.read_timeout);
+      auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+      if (rec) {
+        if (rec == bhttp::error::body_limit) {
+          co_await WriteResponse(
+              stream,
+              ErrorResponse(413, "payload_too_large",
+                            "request body is larger than the limit of " +
+                                std::to_string(options.body_limit) + " bytes"),
+              version, false, options.read_timeout);
+        } else if (rec != beast::error::timeout && rec != bhttp::error::end_of_stream &&
+                   rec != asio::error::eof && rec != bhttp::error::partial_message &&
+                   rec != asio::error::connection_reset) {
+          co_await WriteResponse(stream, ErrorResponse(400, "bad_request", "malformed HTTP request: " + rec.message()), version, false, options.read_timeout);
+        }
+        break;
+      }
+      auto message = parser.release();
+      const bool keep_alive = message.keep_alive();
+      Request request;
+      request.method = std::string(message.method_string());
+      request.target = std::string(message.target());
+      request.remote_address = remote;
+      request.headers.reserve(8);
+      for (const auto& field : message) {
+        std::string name(field.name_string());
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        request.headers.emplace_back(std::move(name), std::string(field.value()));
+      }
+      request.body = std::move(message.body());
+      Response response = co_await Dispatch(request);
+      co_await WriteResponse(stream, response, version, keep_alive, options.read_timeout);
+      if (!keep_alive) break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> Accept() {
+    while (running) {
+      auto [ec, socket] = co_await acceptor.async_accept(kTuple);
+      if (ec) {
+        if (ec == asio::error::operation_aborted) co_return;
+        spdlog::warn("accept failed: {}", ec.message());
+        continue;
+      }
+      asio::co_spawn(socket.get_executor(), Session(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+Server::Server(ServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+Server::~Server() { Stop(); }
+
+void Server::Start() {
+  auto& s = *impl_;
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(s.options.host, ec);
+  if (ec) throw std::runtime_error("invalid listen address '" + s.options.host + "'");
+  tcp::endpoint endpoint(address, s.options.port);
+  s.acceptor.open(endpoint.protocol());
+  s.acceptor.set_option(tcp::acceptor::reuse_address(true));
+  s.acceptor.bind(endpoint, ec);
+  if (ec) {
+    throw std::runtime_error("cannot listen on " + s.options.host + ":" +
+                             std::to_string(s.options.port) + ": " + ec.message());
+  }
+  s.acceptor.listen(asio::socket_base::max_listen_connections);
+  s.bound_port = s.acceptor.local_endpoint().port();
+  s.running = true;
+  asio::co_spawn(s.io, s.Accept(), asio::detached);
+  for (int i = 0; i < std::max(1, s.options.io_threads); ++i) {
+    s.threads.emplace_back([&s] { s.io.run(); });
+  }
+}
+
+std::uint16_t Server::port() const { return impl_->bound_port; }
+const std::string& Server::host() const { return impl_->options.host; }
+
+void Server::Stop() {
+  auto& s = *impl_;
+  if (!s.running.exchange(false)) return;
+  asio::post(s.io, [&s] {
+    boost::system::error_code ignored;
+    s.acceptor.close(ignored);
+  });
+  s.io.stop();
+  for (auto& t : s.threads) t.join();
+  s.threads.clear();
+  s.handler_pool.join();
+}
+
+}  // namespace hookline::http

@@ -1,0 +1,184 @@
+#include "hookline/model/codec.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace hookline::model {
+
+namespace {
+
+void AppendIndent(std::string& out, int depth) { out.append(static_cast<size_t>(depth) * 2, ' '); }
+
+void RenderValue(const json::value& v, int depth, std::string& out) {
+  switch (v.kind()) {
+    case json::kind::object: {
+      const auto& o = v.get_object();
+      if (o.empty()) {
+        out += "{}";
+        return;
+      }
+      out += "{\n";
+      bool first = true;
+      for (const auto& kv : o) {
+        if (!first) out += ",\n";
+        first = false;
+        AppendIndent(out, depth + 1);
+        out += json::serialize(kv.key());
+        out += ": ";
+        RenderValue(kv.value(), depth + 1, out);
+      }
+      out += '\n';
+      AppendIndent(out, depth);
+      out += '}';
+      return;
+    }
+    case json::kind::array: {
+      const auto& a = v.get_array();
+      if (a.empty()) {
+        out += "[]";
+        return;
+      }
+      out += "[\n";
+      bool first = true;
+      for (const auto& item : a) {
+        if (!first) out += ",\n";
+        first = false;
+        AppendIndent(out, depth + 1);
+        RenderValue(item, depth + 1, out);
+      }
+      out += '\n';
+      AppendIndent(out, depth);
+      out += ']';
+      return;
+    }
+    default:
+      out += json::serialize(v);
+  }
+}
+
+json::value Nullable(const std::optional<std::string>& s) {
+  return s ? json::value(*s) : json::value(nullptr);
+}
+
+}  // namespace
+
+std::string RenderWebhookJson(const json::value& value) {
+  std::string out;
+  out.reserve(2048);
+  RenderValue(value, 0, out);
+  return out;
+}
+
+json::object BuildPayload(const PayloadParts& p) {
+  json::array activity;
+  activity.reserve(p.activity.size());
+  for (const auto& a : p.activity) {
+    activity.push_back(json::object{{"action", a.action}, {"action_time", FormatIso8601(a.action_time)}});
+  }
+  json::object lead;
+  lead["id"] = p.lead.id;
+  lead["name"] = p.lead.name;
+  lead["profile_url"] = Nullable(p.lead.profile_url);
+  lead["email"] = Nullable(p.lead.email);
+  lead["latest_status"] = Nullable(p.latest_status);
+  lead["activity"] = std::move(activity);
+  lead["company_name"] = Nullable(p.lead.company_name);
+  lead["location"] = Nullable(p.lead.location);
+  lead["job_title"] = Nullable(p.lead.job_title);
+  lead["profile_image"] = Nullable(p.lead.profile_image);
+
+  json::object campaign;
+  campaign["id"] = p.campaign.id;
+  campaign["name"] = p.campaign.name;
+  campaign["campaign_type"] = ChannelName(p.campaign.campaign_type);
+  campaign["total_leads"] = p.campaign.total_leads;
+  campaign["complete_end_of_sequence"] = p.campaign.complete_end_of_sequence;
+
+  json::object sender;
+  sender["id"] = p.sender.id;
+  sender["name"] = p.sender.name;
+  sender["email"] = Nullable(p.sender.email);
+
+  json::object data;
+  data["actionData"] = p.action_data;
+  data["lead"] = std::move(lead);
+  data["campaign"] = std::move(campaign);
+  data["sender"] = std::move(sender);
+
+  json::object doc;
+  doc["event"] = p.spec->name;
+  doc["company_id"] = p.company_id;
+  doc["timestamp"] = FormatIso8601(p.timestamp);
+  doc["data"] = std::move(data);
+  return doc;
+}
+
+std::optional<std::string_view> StringField(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  const auto& s = v->get_string();
+  return std::string_view(s.data(), s.size());
+}
+
+std::optional<std::int64_t> IntField(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr) return std::nullopt;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+    return static_cast<std::int64_t>(v->get_uint64());
+  }
+  return std::nullopt;
+}
+
+const json::object* ObjectField(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr ? v->if_object() : nullptr;
+}
+
+const json::array* ArrayField(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr ? v->if_array() : nullptr;
+}
+
+const json::object* WebhookEvent::Data() const { return ObjectField(document, "data"); }
+const json::object* WebhookEvent::ActionData() const {
+  const auto* d = Data();
+  return d ? ObjectField(*d, "actionData") : nullptr;
+}
+const json::object* WebhookEvent::LeadObject() const {
+  const auto* d = Data();
+  return d ? ObjectField(*d, "lead") : nullptr;
+}
+const json::object* WebhookEvent::CampaignObject() const {
+  const auto* d = Data();
+  return d ? ObjectField(*d, "campaign") : nullptr;
+}
+const json::object* WebhookEvent::SenderObject() const {
+  const auto* d = Data();
+  return d ? ObjectField(*d, "sender") : nullptr;
+}
+
+std::optional<WebhookEvent> ParseWebhook(std::string_view body, ParseFailure* failure) {
+  auto fail = [&](std::string reason) -> std::optional<WebhookEvent> {
+    if (failure) failure->reason = std::move(reason);
+    return std::nullopt;
+  };
+  boost::system::error_code ec;
+  json::parse_options options;
+  options.max_depth = 64;
+  json::value parsed = json::parse(body, ec, {}, options);
+  if (ec) return fail("body is not valid JSON: " + ec.message());
+  if (!parsed.is_object()) return fail("body is not a JSON object");
+  WebhookEvent event;
+  event.document = std::move(parsed.get_object());
+  const auto name = StringField(event.document, "event");
+  if (!name) return fail("body has no string field 'event'");
+  event.event = std::string(*name);
+  const EventSpec* spec = FindEvent(event.event);
+  event.type = spec ? spec->type : EventType::kUnknown;
+  if (auto company = StringField(event.document, "company_id")) event.company_id = std::string(*company);
+  if (auto ts = StringField(event.document, "timestamp")) event.timestamp = ParseIso8601(*ts);
+  return event;
+}
+
+}  // namespace hookline::model

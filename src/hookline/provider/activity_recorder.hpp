@@ -1,0 +1,49 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <boost/json/value.hpp>
+
+#include "hookline/model/codec.hpp"
+#include "hookline/store/store.hpp"
+#include "hookline/util/problem.hpp"
+
+namespace hookline::provider {
+
+//! The body of POST /v1/activities, validated for shape (not yet against stored state).
+struct ActivityRequest {
+  const model::EventSpec* spec = nullptr;
+  std::string campaign_id;
+  std::string lead_id;
+  std::string sender_id;
+  std::optional<Millis> occurred_at;  //!< absent: now
+  std::optional<std::string> latest_status;  //!< absent: the event's default
+  boost::json::object action_data;  //!< as given, in the caller's order
+};
+
+//! Checks the body's shape: required ids, known event name, timestamp, types of the known
+//! actionData fields and presence of the ones the event requires.
+std::variant<ActivityRequest, Problem> ParseActivityRequest(const boost::json::value& body);
+
+struct RecordedActivity {
+  store::EventRecord event;
+  int deliveries = 0;
+};
+
+//! Records the activity inside `tx`: checks the campaign, lead, sender and enrollment exist and
+//! the channel matches, appends the action to the lead's history, renders the payload once
+//! and stores it with one delivery per subscribed endpoint. On a Problem nothing was written.
+std::variant<RecordedActivity, Problem> RecordActivity(store::StoreTx& tx,
+                                                       std::string_view company_id,
+                                                       const ActivityRequest& request, Millis now);
+
+//! The actionData object for `spec`: known fields in the reference's order (given values,
+//! else defaults, else null), then the caller's extra fields in their order.
+boost::json::object BuildActionData(const model::EventSpec& spec,
+                                    const boost::json::object& given,
+                                    const boost::json::object* last_email_sent_action_data);
+
+}  // namespace hookline::provider

@@ -1,0 +1,137 @@
+#include "hookline/store/sqlite/migrations.hpp"
+
+namespace hookline::store::sqlite {
+
+// Append only: a released migration is never edited; a change is a new entry.
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration>* migrations = new std::vector<Migration>{
+      {1, "provider: companies, leads, campaigns, events, endpoints, deliveries", R"sql(
+CREATE TABLE companies (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  api_key_hash BLOB NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE senders (
+  company_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  email TEXT,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (company_id, id)
+) WITHOUT ROWID;
+CREATE TABLE campaigns (
+  company_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  campaign_type TEXT NOT NULL,
+  total_leads INTEGER NOT NULL DEFAULT 0,
+  completed_leads INTEGER NOT NULL DEFAULT 0,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (company_id, id)
+) WITHOUT ROWID;
+CREATE TABLE leads (
+  company_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  profile_url TEXT,
+  email TEXT,
+  company_name TEXT,
+  location TEXT,
+  job_title TEXT,
+  profile_image TEXT,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (company_id, id)
+) WITHOUT ROWID;
+CREATE TABLE enrollments (
+  company_id TEXT NOT NULL,
+  campaign_id TEXT NOT NULL,
+  lead_id TEXT NOT NULL,
+  latest_status TEXT,
+  enrolled_at INTEGER NOT NULL,
+  completed_at INTEGER,
+  PRIMARY KEY (company_id, campaign_id, lead_id)
+) WITHOUT ROWID;
+CREATE INDEX enrollments_by_lead ON enrollments (company_id, lead_id);
+CREATE TABLE activities (
+  seq INTEGER PRIMARY KEY,
+  company_id TEXT NOT NULL,
+  campaign_id TEXT NOT NULL,
+  lead_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  action_time INTEGER NOT NULL,
+  event_id TEXT NOT NULL
+);
+CREATE INDEX activities_by_enrollment ON activities (company_id, campaign_id, lead_id, action_time, seq);
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  company_id TEXT NOT NULL,
+  event TEXT NOT NULL,
+  campaign_id TEXT NOT NULL,
+  lead_id TEXT NOT NULL,
+  sender_id TEXT NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  payload BLOB NOT NULL
+);
+CREATE INDEX events_by_company ON events (company_id, seq);
+CREATE INDEX events_by_lead ON events (company_id, lead_id, seq);
+CREATE INDEX events_by_campaign ON events (company_id, campaign_id, seq);
+CREATE INDEX events_by_enrollment_event ON events (company_id, campaign_id, lead_id, event, occurred_at);
+CREATE TABLE endpoints (
+  id TEXT PRIMARY KEY,
+  company_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  description TEXT,
+  event_types TEXT NOT NULL,
+  headers TEXT NOT NULL,
+  rate_limit_per_s INTEGER,
+  secret_sealed BLOB NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  disabled_reason TEXT,
+  deleted_at INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX endpoints_by_company ON endpoints (company_id, id);
+CREATE TABLE deliveries (
+  id INTEGER PRIMARY KEY,
+  event_id TEXT NOT NULL,
+  endpoint_id TEXT NOT NULL,
+  company_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  lease_until INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (event_id, endpoint_id)
+);
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_by_endpoint ON deliveries (endpoint_id, status);
+CREATE TABLE attempts (
+  id INTEGER PRIMARY KEY,
+  delivery_id INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  status_code INTEGER,
+  error TEXT,
+  response_head BLOB NOT NULL
+);
+CREATE INDEX attempts_by_delivery ON attempts (delivery_id, id);
+CREATE TABLE idempotency_keys (
+  company_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (company_id, key)
+) WITHOUT ROWID;
+)sql"},
+  };
+  return *migrations;
+}
+
+}  // namespace hookline::store::sqlite

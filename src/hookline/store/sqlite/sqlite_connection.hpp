@@ -1,0 +1,73 @@
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace hookline::store::sqlite {
+
+class Connection;
+
+//! A prepared statement, reset on reuse. Owned by its Connection's cache; not thread-safe.
+class Statement {
+ public:
+  Statement(sqlite3* db, std::string_view sql);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& Reset();
+  // Binds are 1-based, like SQLite's.
+  Statement& Bind(int index, std::string_view text);
+  Statement& Bind(int index, const std::string& text) { return Bind(index, std::string_view(text)); }
+  Statement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
+  Statement& Bind(int index, std::int64_t value);
+  Statement& Bind(int index, const std::optional<std::string>& text);
+  Statement& Bind(int index, const std::optional<std::int64_t>& value);
+  Statement& BindBlob(int index, std::string_view bytes);
+  Statement& BindNull(int index);
+
+  //! True when a row is ready; false when done. Throws StoreError on error.
+  bool Step();
+  //! Steps to completion (for statements that return no rows).
+  void Run();
+
+  std::string Text(int col) const;
+  std::optional<std::string> OptText(int col) const;
+  std::int64_t Int(int col) const;
+  std::optional<std::int64_t> OptInt(int col) const;
+  std::string Blob(int col) const;
+  bool IsNull(int col) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+//! One SQLite connection with a statement cache. Not thread-safe: one thread at a time.
+class Connection {
+ public:
+  //! Opens `path` (created when missing unless `read_only`). Throws StoreError.
+  Connection(const std::string& path, bool read_only);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void Exec(std::string_view sql);
+  //! The cached statement for `sql`, reset and ready to bind.
+  Statement& Prepare(std::string_view sql);
+  std::int64_t LastInsertRowId() const;
+  int Changes() const;
+  sqlite3* handle() { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
+};
+
+}  // namespace hookline::store::sqlite

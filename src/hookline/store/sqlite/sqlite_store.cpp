@@ -1,0 +1,770 @@
+#include "hookline/store/sqlite/sqlite_store.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "hookline/store/sqlite/migrations.hpp"
+#include "hookline/store/sqlite/sqlite_connection.hpp"
+
+namespace hookline::store::sqlite {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string EncodeStrings(const std::vector<std::string>& items) {
+  json::array a;
+  for (const auto& s : items) a.emplace_back(s);
+  return json::serialize(a);
+}
+
+std::vector<std::string> DecodeStrings(const std::string& text) {
+  std::vector<std::string> out;
+  for (const auto& v : json::parse(text).as_array()) out.emplace_back(v.as_string());
+  return out;
+}
+
+std::string EncodeHeaders(const HeaderList& headers) {
+  json::array a;
+  for (const auto& [k, v] : headers) a.push_back(json::array{json::string(k), json::string(v)});
+  return json::serialize(a);
+}
+
+HeaderList DecodeHeaders(const std::string& text) {
+  HeaderList out;
+  for (const auto& v : json::parse(text).as_array()) {
+    const auto& pair = v.as_array();
+    out.emplace_back(std::string(pair.at(0).as_string()), std::string(pair.at(1).as_string()));
+  }
+  return out;
+}
+
+constexpr std::string_view kEndpointColumns =
+    "id, company_id, url, description, event_types, headers, rate_limit_per_s, secret_sealed, "
+    "disabled, disabled_reason, created_at, updated_at";
+
+EndpointRecord ReadEndpoint(const Statement& s) {
+  EndpointRecord e;
+  e.id = s.Text(0);
+  e.company_id = s.Text(1);
+  e.url = s.Text(2);
+  e.description = s.OptText(3);
+  e.event_types = DecodeStrings(s.Text(4));
+  e.headers = DecodeHeaders(s.Text(5));
+  e.rate_limit_per_s = s.OptInt(6);
+  e.secret_sealed = s.Blob(7);
+  e.disabled = s.Int(8) != 0;
+  e.disabled_reason = s.OptText(9);
+  e.created_at = s.Int(10);
+  e.updated_at = s.Int(11);
+  return e;
+}
+
+constexpr std::string_view kEventColumns =
+    "seq, id, company_id, event, campaign_id, lead_id, sender_id, occurred_at, created_at, payload";
+
+EventRecord ReadEvent(const Statement& s) {
+  EventRecord e;
+  e.seq = s.Int(0);
+  e.id = s.Text(1);
+  e.company_id = s.Text(2);
+  e.event = s.Text(3);
+  e.campaign_id = s.Text(4);
+  e.lead_id = s.Text(5);
+  e.sender_id = s.Text(6);
+  e.occurred_at = s.Int(7);
+  e.created_at = s.Int(8);
+  e.payload = s.Blob(9);
+  return e;
+}
+
+model::Lead ReadLead(const Statement& s) {
+  model::Lead l;
+  l.id = s.Text(0);
+  l.name = s.Text(1);
+  l.profile_url = s.OptText(2);
+  l.email = s.OptText(3);
+  l.company_name = s.OptText(4);
+  l.location = s.OptText(5);
+  l.job_title = s.OptText(6);
+  l.profile_image = s.OptText(7);
+  return l;
+}
+
+model::Campaign ReadCampaign(const Statement& s) {
+  model::Campaign c;
+  c.id = s.Text(0);
+  c.name = s.Text(1);
+  c.campaign_type = model::ParseChannel(s.Text(2)).value_or(model::Channel::kLinkedin);
+  c.total_leads = s.Int(3);
+  c.complete_end_of_sequence = s.Int(4);
+  return c;
+}
+
+class SqliteTx final : public StoreTx {
+ public:
+  explicit SqliteTx(Connection& db) : db_(db) {}
+
+  bool InsertCompany(const Company& c, std::string_view key_hash) override {
+    auto& s = db_.Prepare(
+        "INSERT INTO companies (id, name, api_key_hash, created_at) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (id) DO NOTHING");
+    s.Bind(1, c.id).Bind(2, c.name).BindBlob(3, key_hash).Bind(4, c.created_at).Run();
+    return db_.Changes() == 1;
+  }
+
+  std::optional<Company> FindCompanyByKeyHash(std::string_view key_hash) override {
+    auto& s = db_.Prepare("SELECT id, name, created_at FROM companies WHERE api_key_hash = ?1");
+    s.BindBlob(1, key_hash);
+    if (!s.Step()) return std::nullopt;
+    return Company{s.Text(0), s.Text(1), s.Int(2)};
+  }
+
+  bool UpsertSender(std::string_view company, const model::Sender& sender) override {
+    const bool existed = GetSender(company, sender.id).has_value();
+    auto& s = db_.Prepare(
+        "INSERT INTO senders (company_id, id, name, email, updated_at) VALUES (?1, ?2, ?3, ?4, 0) "
+        "ON CONFLICT (company_id, id) DO UPDATE SET name = excluded.name, email = excluded.email");
+    s.Bind(1, company).Bind(2, sender.id).Bind(3, sender.name).Bind(4, sender.email).Run();
+    return !existed;
+  }
+
+  std::optional<model::Sender> GetSender(std::string_view company, std::string_view id) override {
+    auto& s = db_.Prepare("SELECT id, name, email FROM senders WHERE company_id = ?1 AND id = ?2");
+    s.Bind(1, company).Bind(2, id);
+    if (!s.Step()) return std::nullopt;
+    return model::Sender{s.Text(0), s.Text(1), s.OptText(2)};
+  }
+
+  std::vector<model::Sender> ListSenders(std::string_view company, const PageRequest& page) override {
+    auto& s = db_.Prepare(
+        "SELECT id, name, email FROM senders WHERE company_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
+    s.Bind(1, company).Bind(2, page.after.value_or("")).Bind(3, std::int64_t{page.limit});
+    std::vector<model::Sender> out;
+    while (s.Step()) out.push_back({s.Text(0), s.Text(1), s.OptText(2)});
+    return out;
+  }
+
+  bool UpsertCampaign(std::string_view company, const model::Campaign& c) override {
+    const bool existed = GetCampaign(company, c.id).has_value();
+    auto& s = db_.Prepare(
+        "INSERT INTO campaigns (company_id, id, name, campaign_type, updated_at) "
+        "VALUES (?1, ?2, ?3, ?4, 0) ON CONFLICT (company_id, id) DO UPDATE SET "
+        "name = excluded.name, campaign_type = excluded.campaign_type");
+    s.Bind(1, company).Bind(2, c.id).Bind(3, c.name).Bind(4, model::ChannelName(c.campaign_type)).Run();
+    return !existed;
+  }
+
+  std::optional<model::Campaign> GetCampaign(std::string_view company, std::string_view id) override {
+    auto& s = db_.Prepare(
+        "SELECT id, name, campaign_type, total_leads, completed_leads FROM campaigns "
+        "WHERE company_id = ?1 AND id = ?2");
+    s.Bind(1, company).Bind(2, id);
+    if (!s.Step()) return std::nullopt;
+    return ReadCampaign(s);
+  }
+
+  std::vector<model::Campaign> ListCampaigns(std::string_view company, const PageRequest& page) override {
+    auto& s = db_.Prepare(
+        "SELECT id, name, campaign_type, total_leads, completed_leads FROM campaigns "
+        "WHERE company_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
+    s.Bind(1, company).Bind(2, page.after.value_or("")).Bind(3, std::int64_t{page.limit});
+    std::vector<model::Campaign> out;
+    while (s.Step()) out.push_back(ReadCampaign(s));
+    return out;
+  }
+
+  std::int64_t CountLeadsWithAction(std::string_view company, std::string_view campaign_id,
+                                    const std::vector<std::string>& actions) override {
+    std::string placeholders;
+    for (size_t i = 0; i < actions.size(); ++i) {
+      placeholders += (i ? ", ?" : "?") + std::to_string(i + 3);
+    }
+    if (actions.empty()) return 0;
+    auto& s = db_.Prepare(fmt::format(
+        "SELECT COUNT(DISTINCT lead_id) FROM activities WHERE company_id = ?1 AND campaign_id = ?2 "
+        "AND action IN ({})",
+        placeholders));
+    s.Bind(1, company).Bind(2, campaign_id);
+    for (size_t i = 0; i < actions.size(); ++i) s.Bind(static_cast<int>(i + 3), actions[i]);
+    return s.Step() ? s.Int(0) : 0;
+  }
+
+  bool CampaignHasActivity(std::string_view company, std::string_view campaign_id) override {
+    auto& s = db_.Prepare(
+        "SELECT 1 FROM activities WHERE company_id = ?1 AND campaign_id = ?2 LIMIT 1");
+    s.Bind(1, company).Bind(2, campaign_id);
+    return s.Step();
+  }
+
+  bool UpsertLead(std::string_view company, const model::Lead& l) override {
+    const bool existed = GetLead(company, l.id).has_value();
+    auto& s = db_.Prepare(
+        "INSERT INTO leads (company_id, id, name, profile_url, email, company_name, location, "
+        "job_title, profile_image, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0) "
+        "ON CONFLICT (company_id, id) DO UPDATE SET name = excluded.name, "
+        "profile_url = excluded.profile_url, email = excluded.email, "
+        "company_name = excluded.company_name, location = excluded.location, "
+        "job_title = excluded.job_title, profile_image = excluded.profile_image");
+    s.Bind(1, company).Bind(2, l.id).Bind(3, l.name).Bind(4, l.profile_url).Bind(5, l.email)
+        .Bind(6, l.company_name).Bind(7, l.location).Bind(8, l.job_title).Bind(9, l.profile_image)
+        .Run();
+    return !existed;
+  }
+
+  std::optional<model::Lead> GetLead(std::string_view company, std::string_view id) override {
+    auto& s = db_.Prepare(
+        "SELECT id, name, profile_url, email, company_name, location, job_title, profile_image "
+        "FROM leads WHERE company_id = ?1 AND id = ?2");
+    s.Bind(1, company).Bind(2, id);
+    if (!s.Step()) return std::nullopt;
+    return ReadLead(s);
+  }
+
+  std::vector<model::Lead> ListLeads(std::string_view company, const PageRequest& page) override {
+    auto& s = db_.Prepare(
+        "SELECT id, name, profile_url, email, company_name, location, job_title, profile_image "
+        "FROM leads WHERE company_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
+    s.Bind(1, company).Bind(2, page.after.value_or("")).Bind(3, std::int64_t{page.limit});
+    std::vector<model::Lead> out;
+    while (s.Step()) out.push_back(ReadLead(s));
+    return out;
+  }
+
+  bool Enroll(std::string_view company, std::string_view campaign_id, std::string_view lead_id,
+              Millis now) override {
+    auto& s = db_.Prepare(
+        "INSERT INTO enrollments (company_id, campaign_id, lead_id, enrolled_at) "
+        "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING");
+    s.Bind(1, company).Bind(2, campaign_id).Bind(3, lead_id).Bind(4, now).Run();
+    if (db_.Changes() == 0) return false;
+    db_.Prepare("UPDATE campaigns SET total_leads = total_leads + 1 WHERE company_id = ?1 AND id = ?2")
+        .Bind(1, company).Bind(2, campaign_id).Run();
+    return true;
+  }
+
+  bool MarkCompleted(std::string_view company, std::string_view campaign_id,
+                     std::string_view lead_id, Millis now) override {
+    auto& s = db_.Prepare(
+        "UPDATE enrollments SET completed_at = ?4 WHERE company_id = ?1 AND campaign_id = ?2 "
+        "AND lead_id = ?3 AND completed_at IS NULL");
+    s.Bind(1, company).Bind(2, campaign_id).Bind(3, lead_id).Bind(4, now).Run();
+    if (db_.Changes() == 0) return false;
+    db_.Prepare(
+           "UPDATE campaigns SET completed_leads = completed_leads + 1 "
+           "WHERE company_id = ?1 AND id = ?2")
+        .Bind(1, company).Bind(2, campaign_id).Run();
+    return true;
+  }
+
+  std::optional<model::Enrollment> GetEnrollment(std::string_view company,
+                                                 std::string_view campaign_id,
+                                                 std::string_view lead_id) override {
+    auto& s = db_.Prepare(
+        "SELECT latest_status, completed_at FROM enrollments "
+        "WHERE company_id = ?1 AND campaign_id = ?2 AND lead_id = ?3");
+    s.Bind(1, company).Bind(2, campaign_id).Bind(3, lead_id);
+    if (!s.Step()) return std::nullopt;
+    model::Enrollment e;
+    e.campaign_id = std::string(campaign_id);
+    e.lead_id = std::string(lead_id);
+    e.latest_status = s.OptText(0);
+    e.completed = !s.IsNull(1);
+    e.activity = History(company, campaign_id, lead_id);
+    return e;
+  }
+
+  std::vector<model::Enrollment> ListEnrollmentsOfLead(std::string_view company,
+                                                       std::string_view lead_id) override {
+    auto& s = db_.Prepare(
+        "SELECT campaign_id, latest_status, completed_at FROM enrollments "
+        "WHERE company_id = ?1 AND lead_id = ?2 ORDER BY enrolled_at, campaign_id");
+    s.Bind(1, company).Bind(2, lead_id);
+    std::vector<model::Enrollment> out;
+    while (s.Step()) {
+      model::Enrollment e;
+      e.campaign_id = s.Text(0);
+      e.lead_id = std::string(lead_id);
+      e.latest_status = s.OptText(1);
+      e.completed = !s.IsNull(2);
+      out.push_back(std::move(e));
+    }
+    for (auto& e : out) e.activity = History(company, e.campaign_id, lead_id);
+    return out;
+  }
+
+  void AppendActivity(std::string_view company, std::string_view campaign_id,
+                      std::string_view lead_id, const model::Activity& activity,
+                      std::string_view event_id,
+                      const std::optional<std::string>& latest_status) override {
+    db_.Prepare(
+           "INSERT INTO activities (company_id, campaign_id, lead_id, action, action_time, event_id) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .Bind(1, company).Bind(2, campaign_id).Bind(3, lead_id).Bind(4, activity.action)
+        .Bind(5, activity.action_time).Bind(6, event_id).Run();
+    db_.Prepare(
+           "UPDATE enrollments SET latest_status = ?4 WHERE company_id = ?1 AND campaign_id = ?2 "
+           "AND lead_id = ?3")
+        .Bind(1, company).Bind(2, campaign_id).Bind(3, lead_id).Bind(4, latest_status).Run();
+  }
+
+  void InsertEvent(EventRecord& e) override {
+    db_.Prepare(
+           "INSERT INTO events (id, company_id, event, campaign_id, lead_id, sender_id, "
+           "occurred_at, created_at, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+        .Bind(1, e.id).Bind(2, e.company_id).Bind(3, e.event).Bind(4, e.campaign_id)
+        .Bind(5, e.lead_id).Bind(6, e.sender_id).Bind(7, e.occurred_at).Bind(8, e.created_at)
+        .BindBlob(9, e.payload).Run();
+    e.seq = db_.LastInsertRowId();
+  }
+
+  std::optional<EventRecord> GetEvent(std::string_view company, std::string_view id) override {
+    auto& s = db_.Prepare(fmt::format("SELECT {} FROM events WHERE company_id = ?1 AND id = ?2",
+                                      kEventColumns));
+    s.Bind(1, company).Bind(2, id);
+    if (!s.Step()) return std::nullopt;
+    return ReadEvent(s);
+  }
+
+  std::vector<EventRecord> ListEvents(const EventFilter& f) override {
+    auto& s = db_.Prepare(fmt::format(
+        "SELECT {} FROM events WHERE company_id = ?1 AND (?2 IS NULL OR event = ?2) "
+        "AND (?3 IS NULL OR lead_id = ?3) AND (?4 IS NULL OR campaign_id = ?4) "
+        "AND (?5 IS NULL OR occurred_at >= ?5) AND (?6 IS NULL OR occurred_at < ?6) "
+        "AND (?7 IS NULL OR seq < ?7) ORDER BY seq DESC LIMIT ?8",
+        kEventColumns));
+    s.Bind(1, f.company_id).Bind(2, f.event).Bind(3, f.lead_id).Bind(4, f.campaign_id)
+        .Bind(5, f.since).Bind(6, f.until).Bind(7, f.before_seq).Bind(8, std::int64_t{f.limit});
+    std::vector<EventRecord> out;
+    while (s.Step()) out.push_back(ReadEvent(s));
+    return out;
+  }
+
+  std::optional<EventRecord> LastEventOf(std::string_view company, std::string_view campaign_id,
+                                         std::string_view lead_id, std::string_view event) override {
+    auto& s = db_.Prepare(fmt::format(
+        "SELECT {} FROM events WHERE company_id = ?1 AND campaign_id = ?2 AND lead_id = ?3 "
+        "AND event = ?4 ORDER BY occurred_at DESC, seq DESC LIMIT 1",
+        kEventColumns));
+    s.Bind(1, company).Bind(2, campaign_id).Bind(3, lead_id).Bind(4, event);
+    if (!s.Step()) return std::nullopt;
+    return ReadEvent(s);
+  }
+
+  void InsertEndpoint(const EndpointRecord& e) override {
+    db_.Prepare(fmt::format("INSERT INTO endpoints ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                            "?9, ?10, ?11, ?12)",
+                            kEndpointColumns))
+        .Bind(1, e.id).Bind(2, e.company_id).Bind(3, e.url).Bind(4, e.description)
+        .Bind(5, EncodeStrings(e.event_types)).Bind(6, EncodeHeaders(e.headers))
+        .Bind(7, e.rate_limit_per_s).BindBlob(8, e.secret_sealed)
+        .Bind(9, std::int64_t{e.disabled ? 1 : 0}).Bind(10, e.disabled_reason)
+        .Bind(11, e.created_at).Bind(12, e.updated_at).Run();
+  }
+
+  void UpdateEndpoint(const EndpointRecord& e) override {
+    db_.Prepare(
+           "UPDATE endpoints SET url = ?3, description = ?4, event_types = ?5, headers = ?6, "
+           "rate_limit_per_s = ?7, secret_sealed = ?8, disabled = ?9, disabled_reason = ?10, "
+           "updated_at = ?11 WHERE company_id = ?1 AND id = ?2 AND deleted_at IS NULL")
+        .Bind(1, e.company_id).Bind(2, e.id).Bind(3, e.url).Bind(4, e.description)
+        .Bind(5, EncodeStrings(e.event_types)).Bind(6, EncodeHeaders(e.headers))
+        .Bind(7, e.rate_limit_per_s).BindBlob(8, e.secret_sealed)
+        .Bind(9, std::int64_t{e.disabled ? 1 : 0}).Bind(10, e.disabled_reason)
+        .Bind(11, e.updated_at).Run();
+  }
+
+  bool DeleteEndpoint(std::string_view company, std::string_view id, Millis now) override {
+    db_.Prepare(
+           "UPDATE endpoints SET deleted_at = ?3, updated_at = ?3 WHERE company_id = ?1 AND id = ?2 "
+           "AND deleted_at IS NULL")
+        .Bind(1, company).Bind(2, id).Bind(3, now).Run();
+    if (db_.Changes() == 0) return false;
+    db_.Prepare(
+           "UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = ?2 "
+           "WHERE endpoint_id = ?1 AND status IN ('pending', 'skipped')")
+        .Bind(1, id).Bind(2, now).Run();
+    return true;
+  }
+
+  std::optional<EndpointRecord> GetEndpoint(std::string_view company, std::string_view id) override {
+    auto& s = db_.Prepare(fmt::format(
+        "SELECT {} FROM endpoints WHERE company_id = ?1 AND id = ?2 AND deleted_at IS NULL",
+        kEndpointColumns));
+    s.Bind(1, company).Bind(2, id);
+    if (!s.Step()) return std::nullopt;
+    return ReadEndpoint(s);
+  }
+
+  std::vector<EndpointRecord> ListEndpoints(std::string_view company, const PageRequest& page) override {
+    auto& s = db_.Prepare(fmt::format(
+        "SELECT {} FROM endpoints WHERE company_id = ?1 AND deleted_at IS NULL AND id > ?2 "
+        "ORDER BY id LIMIT ?3",
+        kEndpointColumns));
+    s.Bind(1, company).Bind(2, page.after.value_or("")).Bind(3, std::int64_t{page.limit});
+    std::vector<EndpointRecord> out;
+    while (s.Step()) out.push_back(ReadEndpoint(s));
+    return out;
+  }
+
+  std::vector<EndpointRecord> ListAllEndpoints(std::string_view company) override {
+    auto& s = db_.Prepare(fmt::format(
+        "SELECT {} FROM endpoints WHERE company_id = ?1 AND deleted_at IS NULL ORDER BY id",
+        kEndpointColumns));
+    s.Bind(1, company);
+    std::vector<EndpointRecord> out;
+    while (s.Step()) out.push_back(ReadEndpoint(s));
+    return out;
+  }
+
+  void InsertDelivery(const DeliveryRecord& d) override {
+    db_.Prepare(
+           "INSERT INTO deliveries (event_id, endpoint_id, company_id, status, attempts, "
+           "next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+        .Bind(1, d.event_id).Bind(2, d.endpoint_id).Bind(3, d.company_id)
+        .Bind(4, DeliveryStatusName(d.status)).Bind(5, std::int64_t{d.attempts})
+        .Bind(6, d.next_attempt_at).Bind(7, d.created_at).Bind(8, d.updated_at).Run();
+  }
+
+  std::vector<DeliveryRecord> ListDeliveriesOfEvent(std::string_view company,
+                                                    std::string_view event_id) override {
+    auto& s = db_.Prepare(
+        "SELECT id, event_id, endpoint_id, company_id, status, attempts, next_attempt_at, "
+        "created_at, updated_at FROM deliveries WHERE company_id = ?1 AND event_id = ?2 ORDER BY id");
+    s.Bind(1, company).Bind(2, event_id);
+    std::vector<DeliveryRecord> out;
+    while (s.Step()) {
+      DeliveryRecord d;
+      d.id = s.Int(0);
+      d.event_id = s.Text(1);
+      d.endpoint_id = s.Text(2);
+      d.company_id = s.Text(3);
+      d.status = ParseDeliveryStatus(s.Text(4)).value_or(DeliveryStatus::kPending);
+      d.attempts = static_cast<int>(s.Int(5));
+      d.next_attempt_at = s.OptInt(6);
+      d.created_at = s.Int(7);
+      d.updated_at = s.Int(8);
+      out.push_back(std::move(d));
+    }
+    return out;
+  }
+
+  std::vector<AttemptRecord> ListAttempts(std::int64_t delivery_id) override {
+    auto& s = db_.Prepare(
+        "SELECT id, delivery_id, started_at, duration_ms, status_code, error, response_head "
+        "FROM attempts WHERE delivery_id = ?1 ORDER BY id");
+    s.Bind(1, delivery_id);
+    std::vector<AttemptRecord> out;
+    while (s.Step()) {
+      AttemptRecord a;
+      a.id = s.Int(0);
+      a.delivery_id = s.Int(1);
+      a.started_at = s.Int(2);
+      a.duration_ms = s.Int(3);
+      if (auto code = s.OptInt(4)) a.status_code = static_cast<int>(*code);
+      a.error = s.OptText(5);
+      a.response_head = s.Blob(6);
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  std::vector<ClaimedDelivery> ClaimDueDeliveries(Millis now, Millis lease_until, int limit) override {
+    auto& s = db_.Prepare(
+        "SELECT d.id, d.event_id, d.endpoint_id, d.company_id, d.attempts, e.url, e.secret_sealed, "
+        "e.headers, ev.payload FROM deliveries d "
+        "JOIN endpoints e ON e.id = d.endpoint_id "
+        "JOIN events ev ON ev.id = d.event_id "
+        "WHERE d.status = 'pending' AND d.next_attempt_at <= ?1 "
+        "AND (d.lease_until IS NULL OR d.lease_until <= ?1) "
+        "AND e.disabled = 0 AND e.deleted_at IS NULL "
+        "ORDER BY d.next_attempt_at, d.id LIMIT ?2");
+    s.Bind(1, now).Bind(2, std::int64_t{limit});
+    std::vector<ClaimedDelivery> out;
+    while (s.Step()) {
+      ClaimedDelivery c;
+      c.delivery_id = s.Int(0);
+      c.event_id = s.Text(1);
+      c.endpoint_id = s.Text(2);
+      c.company_id = s.Text(3);
+      c.attempts = static_cast<int>(s.Int(4));
+      c.url = s.Text(5);
+      c.secret_sealed = s.Blob(6);
+      c.headers = DecodeHeaders(s.Text(7));
+      c.payload = s.Blob(8);
+      out.push_back(std::move(c));
+    }
+    auto& lease = db_.Prepare("UPDATE deliveries SET lease_until = ?2 WHERE id = ?1");
+    for (const auto& c : out) lease.Reset().Bind(1, c.delivery_id).Bind(2, lease_until).Run();
+    return out;
+  }
+
+  void RecordAttempt(const AttemptRecord& a, const DeliveryUpdate& u) override {
+    db_.Prepare(
+           "INSERT INTO attempts (delivery_id, started_at, duration_ms, status_code, error, "
+           "response_head) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .Bind(1, a.delivery_id).Bind(2, a.started_at).Bind(3, a.duration_ms)
+        .Bind(4, a.status_code ? std::optional<std::int64_t>(*a.status_code) : std::nullopt)
+        .Bind(5, a.error).BindBlob(6, a.response_head).Run();
+    db_.Prepare(
+           "UPDATE deliveries SET status = ?2, attempts = ?3, next_attempt_at = ?4, "
+           "lease_until = NULL, updated_at = ?5 WHERE id = ?1")
+        .Bind(1, u.delivery_id).Bind(2, DeliveryStatusName(u.status))
+        .Bind(3, std::int64_t{u.attempts}).Bind(4, u.next_attempt_at).Bind(5, u.now).Run();
+  }
+
+  std::optional<Millis> NextDueAt() override {
+    auto& s = db_.Prepare(
+        "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'");
+    if (!s.Step()) return std::nullopt;
+    return s.OptInt(0);
+  }
+
+  void ReleaseAllLeases() override {
+    db_.Prepare("UPDATE deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL").Run();
+  }
+
+  void DisableEndpoint(std::string_view endpoint_id, std::string_view reason, Millis now) override {
+    db_.Prepare(
+           "UPDATE endpoints SET disabled = 1, disabled_reason = ?2, updated_at = ?3 WHERE id = ?1")
+        .Bind(1, endpoint_id).Bind(2, reason).Bind(3, now).Run();
+  }
+
+  std::optional<IdempotencyRecord> GetIdempotency(std::string_view company,
+                                                  std::string_view key) override {
+    auto& s = db_.Prepare(
+        "SELECT request_hash, status, body, created_at FROM idempotency_keys "
+        "WHERE company_id = ?1 AND key = ?2");
+    s.Bind(1, company).Bind(2, key);
+    if (!s.Step()) return std::nullopt;
+    return IdempotencyRecord{s.Text(0), static_cast<int>(s.Int(1)), s.Blob(2), s.Int(3)};
+  }
+
+  void PutIdempotency(std::string_view company, std::string_view key,
+                      const IdempotencyRecord& r) override {
+    db_.Prepare(
+           "INSERT INTO idempotency_keys (company_id, key, request_hash, status, body, created_at) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (company_id, key) DO UPDATE SET "
+           "request_hash = excluded.request_hash, status = excluded.status, body = excluded.body, "
+           "created_at = excluded.created_at")
+        .Bind(1, company).Bind(2, key).Bind(3, r.request_hash).Bind(4, std::int64_t{r.status})
+        .BindBlob(5, r.body).Bind(6, r.created_at).Run();
+  }
+
+ private:
+  std::vector<model::Activity> History(std::string_view company, std::string_view campaign_id,
+                                       std::string_view lead_id) {
+    auto& s = db_.Prepare(
+        "SELECT action, action_time FROM activities WHERE company_id = ?1 AND campaign_id = ?2 "
+        "AND lead_id = ?3 ORDER BY action_time, seq");
+    s.Bind(1, company).Bind(2, campaign_id).Bind(3, lead_id);
+    std::vector<model::Activity> out;
+    while (s.Step()) out.push_back({s.Text(0), s.Int(1)});
+    return out;
+  }
+
+  Connection& db_;
+};
+
+void ConfigureConnection(Connection& db) {
+  db.Exec("PRAGMA foreign_keys = OFF");
+  db.Exec("PRAGMA synchronous = FULL");
+  db.Exec("PRAGMA temp_store = MEMORY");
+  db.Exec("PRAGMA cache_size = -16000");
+}
+
+void ApplyMigrations(Connection& db) {
+  db.Exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+      "description TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+  int current = 0;
+  {
+    auto& s = db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (s.Step()) current = static_cast<int>(s.Int(0));
+  }
+  const auto& all = Migrations();
+  if (!all.empty() && current > all.back().version) {
+    throw StoreError(fmt::format(
+        "database schema version {} is newer than this hookline knows ({}): upgrade hookline",
+        current, all.back().version));
+  }
+  for (const auto& m : all) {
+    if (m.version <= current) continue;
+    db.Exec("BEGIN IMMEDIATE");
+    try {
+      db.Exec(m.sql);
+      db.Prepare("INSERT INTO schema_migrations (version, description, applied_at) VALUES (?1, ?2, ?3)")
+          .Bind(1, std::int64_t{m.version}).Bind(2, m.description)
+          .Bind(3, SystemClock::Instance().Now()).Run();
+      db.Exec("COMMIT");
+    } catch (...) {
+      db.Exec("ROLLBACK");
+      throw;
+    }
+    spdlog::info("applied schema migration {}: {}", m.version, m.description);
+  }
+}
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const SqliteOptions& options) : options_(options) {
+    writer_db_ = std::make_unique<Connection>(options.path, false);
+    writer_db_->Exec("PRAGMA journal_mode = WAL");
+    ConfigureConnection(*writer_db_);
+    ApplyMigrations(*writer_db_);
+    writer_ = std::thread([this] { WriterLoop(); });
+  }
+
+  ~SqliteStore() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    writer_.join();
+  }
+
+  void Read(const std::function<void(StoreTx&)>& fn) override {
+    std::unique_ptr<Connection> db = TakeReader();
+    struct Return {
+      SqliteStore* self;
+      std::unique_ptr<Connection>& db;
+      ~Return() { self->GiveBackReader(std::move(db)); }
+    } give_back{this, db};
+    db->Exec("BEGIN");
+    try {
+      SqliteTx tx(*db);
+      fn(tx);
+    } catch (...) {
+      db->Exec("ROLLBACK");
+      throw;
+    }
+    db->Exec("COMMIT");
+  }
+
+  bool Write(std::function<bool(StoreTx&)> job) override {
+    auto pending = std::make_unique<PendingJob>();
+    pending->fn = std::move(job);
+    std::future<bool> result = pending->done.get_future();
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) throw StoreError("the store is shutting down");
+      queue_.push_back(std::move(pending));
+    }
+    cv_.notify_one();
+    return result.get();
+  }
+
+  std::string_view Kind() const override { return "sqlite"; }
+
+ private:
+  struct PendingJob {
+    std::function<bool(StoreTx&)> fn;
+    std::promise<bool> done;
+    bool ok = false;
+    std::exception_ptr error;
+  };
+
+  void WriterLoop() {
+    std::vector<std::unique_ptr<PendingJob>> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty() && stopping_) return;
+        while (!queue_.empty() && batch.size() < static_cast<size_t>(options_.max_jobs_per_commit)) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      RunBatch(batch);
+      batch.clear();
+    }
+  }
+
+  // Runs each job under its own savepoint inside one transaction, commits once (one fsync
+  // for the whole batch), then answers every caller.
+  void RunBatch(std::vector<std::unique_ptr<PendingJob>>& batch) {
+    Connection& db = *writer_db_;
+    std::exception_ptr commit_error;
+    try {
+      db.Exec("BEGIN IMMEDIATE");
+      SqliteTx tx(db);
+      for (auto& job : batch) {
+        db.Exec("SAVEPOINT job");
+        try {
+          job->ok = job->fn(tx);
+        } catch (...) {
+          job->error = std::current_exception();
+          job->ok = false;
+        }
+        if (!job->ok) db.Exec("ROLLBACK TO job");
+        db.Exec("RELEASE job");
+      }
+      db.Exec("COMMIT");
+    } catch (...) {
+      commit_error = std::current_exception();
+      try {
+        if (!sqlite3_get_autocommit(db.handle())) db.Exec("ROLLBACK");
+      } catch (const std::exception& e) {
+        spdlog::error("rollback after a failed commit failed: {}", e.what());
+      }
+    }
+    for (auto& job : batch) {
+      if (commit_error) {
+        job->done.set_exception(commit_error);
+      } else if (job->error) {
+        job->done.set_exception(job->error);
+      } else {
+        job->done.set_value(job->ok);
+      }
+    }
+  }
+
+  std::unique_ptr<Connection> TakeReader() {
+    {
+      std::lock_guard lock(readers_mu_);
+      if (!readers_.empty()) {
+        auto db = std::move(readers_.back());
+        readers_.pop_back();
+        return db;
+      }
+    }
+    auto db = std::make_unique<Connection>(options_.path, false);
+    ConfigureConnection(*db);
+    db->Exec("PRAGMA query_only = ON");
+    return db;
+  }
+
+  void GiveBackReader(std::unique_ptr<Connection> db) {
+    std::lock_guard lock(readers_mu_);
+    if (readers_.size() < static_cast<size_t>(options_.read_connections)) {
+      readers_.push_back(std::move(db));
+    }
+  }
+
+  SqliteOptions options_;
+  std::unique_ptr<Connection> writer_db_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<PendingJob>> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Connection>> readers_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> OpenSqliteStore(const SqliteOptions& options) {
+  return std::make_unique<SqliteStore>(options);
+}
+
+}  // namespace hookline::store::sqlite

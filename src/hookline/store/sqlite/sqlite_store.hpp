@@ -1,0 +1,20 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "hookline/store/store.hpp"
+
+namespace hookline::store::sqlite {
+
+struct SqliteOptions {
+  std::string path;
+  int max_jobs_per_commit = 512;  //!< group-commit batch bound
+  int read_connections = 8;
+};
+
+//! The embedded store: one WAL database, synchronous=FULL, one writer thread that groups
+//! concurrent write jobs into shared transactions, a pool of read connections.
+std::unique_ptr<Store> OpenSqliteStore(const SqliteOptions& options);
+
+}  // namespace hookline::store::sqlite

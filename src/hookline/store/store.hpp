@@ -1,0 +1,248 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "hookline/model/entities.hpp"
+#include "hookline/util/time.hpp"
+
+namespace hookline::store {
+
+//! The store failed (I/O, corruption, constraint the caller did not expect). Ends the operation.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct Company {
+  std::string id;
+  std::string name;
+  Millis created_at = 0;
+};
+
+struct EndpointRecord {
+  std::string id;
+  std::string company_id;
+  std::string url;
+  std::optional<std::string> description;
+  std::vector<std::string> event_types;  //!< empty: every event
+  HeaderList headers;                    //!< sent with every delivery
+  std::optional<std::int64_t> rate_limit_per_s;
+  std::string secret_sealed;  //!< the whsec_ secret, AES-256-GCM sealed under the master key
+  bool disabled = false;
+  std::optional<std::string> disabled_reason;
+  Millis created_at = 0;
+  Millis updated_at = 0;
+
+  //! True when this endpoint subscribes to `event`.
+  bool Subscribes(std::string_view event) const;
+};
+
+struct EventRecord {
+  std::int64_t seq = 0;  //!< store-assigned order; set on insert
+  std::string id;        //!< msg_...
+  std::string company_id;
+  std::string event;
+  std::string campaign_id;
+  std::string lead_id;
+  std::string sender_id;
+  Millis occurred_at = 0;
+  Millis created_at = 0;
+  std::string payload;  //!< the exact bytes every delivery sends
+};
+
+enum class DeliveryStatus { kPending, kSucceeded, kFailed, kSkipped, kCancelled };
+std::string_view DeliveryStatusName(DeliveryStatus s);
+std::optional<DeliveryStatus> ParseDeliveryStatus(std::string_view s);
+
+struct DeliveryRecord {
+  std::int64_t id = 0;
+  std::string event_id;
+  std::string endpoint_id;
+  std::string company_id;
+  DeliveryStatus status = DeliveryStatus::kPending;
+  int attempts = 0;
+  std::optional<Millis> next_attempt_at;
+  Millis created_at = 0;
+  Millis updated_at = 0;
+};
+
+struct AttemptRecord {
+  std::int64_t id = 0;
+  std::int64_t delivery_id = 0;
+  Millis started_at = 0;
+  std::int64_t duration_ms = 0;
+  std::optional<int> status_code;    //!< the HTTP status, when an answer came
+  std::optional<std::string> error;  //!< timeout, connection error, ...
+  std::string response_head;         //!< first 1 KiB of the answer body
+};
+
+//! A due delivery leased to one dispatcher, with everything needed to send it.
+struct ClaimedDelivery {
+  std::int64_t delivery_id = 0;
+  std::string event_id;
+  std::string endpoint_id;
+  std::string company_id;
+  std::string url;
+  std::string secret_sealed;
+  HeaderList headers;
+  int attempts = 0;  //!< attempts made before this one
+  std::string payload;
+};
+
+//! The outcome of one attempt, applied to its delivery.
+struct DeliveryUpdate {
+  std::int64_t delivery_id = 0;
+  DeliveryStatus status = DeliveryStatus::kPending;
+  int attempts = 0;
+  std::optional<Millis> next_attempt_at;  //!< set when status stays pending
+  Millis now = 0;
+};
+
+struct EventFilter {
+  std::string company_id;
+  std::optional<std::string> event;
+  std::optional<std::string> lead_id;
+  std::optional<std::string> campaign_id;
+  std::optional<Millis> since;  //!< occurred_at >= since
+  std::optional<Millis> until;  //!< occurred_at < until
+  std::optional<std::int64_t> before_seq;  //!< cursor: only events older than this
+  int limit = 50;
+};
+
+//! A page of a list ordered by id: items after the cursor `after`.
+struct PageRequest {
+  std::optional<std::string> after;
+  int limit = 50;
+};
+
+struct IdempotencyRecord {
+  std::string request_hash;
+  int status = 0;
+  std::string body;
+  Millis created_at = 0;
+};
+
+//! One transaction's view of the store. Obtained only through Store::Read or Store::Write, used
+//! only on the calling thread, never kept past the callback. Every method scopes by company
+//! where the data belongs to one. Methods throw StoreError on store failure.
+class StoreTx {
+ public:
+  virtual ~StoreTx() = default;
+
+  // Companies. API keys are looked up by their SHA-256 hash only.
+  virtual bool InsertCompany(const Company& company, std::string_view api_key_hash) = 0;
+  virtual std::optional<Company> FindCompanyByKeyHash(std::string_view api_key_hash) = 0;
+
+  // Senders, campaigns, leads: Upsert returns true when the row was created.
+  virtual bool UpsertSender(std::string_view company, const model::Sender& sender) = 0;
+  virtual std::optional<model::Sender> GetSender(std::string_view company, std::string_view id) = 0;
+  virtual std::vector<model::Sender> ListSenders(std::string_view company, const PageRequest& page) = 0;
+
+  virtual bool UpsertCampaign(std::string_view company, const model::Campaign& campaign) = 0;
+  virtual std::optional<model::Campaign> GetCampaign(std::string_view company, std::string_view id) = 0;
+  virtual std::vector<model::Campaign> ListCampaigns(std::string_view company, const PageRequest& page) = 0;
+  //! True when any activity was recorded in the campaign (its type is then fixed).
+  //! Distinct leads of the campaign whose history holds any of `actions`.
+  virtual std::int64_t CountLeadsWithAction(std::string_view company, std::string_view campaign_id,
+                                            const std::vector<std::string>& actions) = 0;
+  virtual bool CampaignHasActivity(std::string_view company, std::string_view campaign_id) = 0;
+
+  virtual bool UpsertLead(std::string_view company, const model::Lead& lead) = 0;
+  virtual std::optional<model::Lead> GetLead(std::string_view company, std::string_view id) = 0;
+  virtual std::vector<model::Lead> ListLeads(std::string_view company, const PageRequest& page) = 0;
+
+  // Enrollment. Enroll and MarkCompleted keep the campaign's counters.
+  //! True when newly enrolled; false when it already was.
+  virtual bool Enroll(std::string_view company, std::string_view campaign_id,
+                      std::string_view lead_id, Millis now) = 0;
+  //! True when newly completed. The lead must be enrolled.
+  virtual bool MarkCompleted(std::string_view company, std::string_view campaign_id,
+                             std::string_view lead_id, Millis now) = 0;
+  //! The enrollment with its whole activity history (oldest first), or nullopt.
+  virtual std::optional<model::Enrollment> GetEnrollment(std::string_view company,
+                                                         std::string_view campaign_id,
+                                                         std::string_view lead_id) = 0;
+  virtual std::vector<model::Enrollment> ListEnrollmentsOfLead(std::string_view company,
+                                                               std::string_view lead_id) = 0;
+  //! Appends to the lead's history in the campaign and sets its latest status.
+  virtual void AppendActivity(std::string_view company, std::string_view campaign_id,
+                              std::string_view lead_id, const model::Activity& activity,
+                              std::string_view event_id,
+                              const std::optional<std::string>& latest_status) = 0;
+
+  // The event log.
+  virtual void InsertEvent(EventRecord& event) = 0;  //!< sets event.seq
+  virtual std::optional<EventRecord> GetEvent(std::string_view company, std::string_view id) = 0;
+  virtual std::vector<EventRecord> ListEvents(const EventFilter& filter) = 0;
+  //! The newest event of that name for the lead in the campaign.
+  virtual std::optional<EventRecord> LastEventOf(std::string_view company,
+                                                 std::string_view campaign_id,
+                                                 std::string_view lead_id,
+                                                 std::string_view event) = 0;
+
+  // Endpoints. Deleted endpoints are gone from every read.
+  virtual void InsertEndpoint(const EndpointRecord& endpoint) = 0;
+  virtual void UpdateEndpoint(const EndpointRecord& endpoint) = 0;
+  //! Deletes and cancels its pending deliveries. False when there was no such endpoint.
+  virtual bool DeleteEndpoint(std::string_view company, std::string_view id, Millis now) = 0;
+  virtual std::optional<EndpointRecord> GetEndpoint(std::string_view company, std::string_view id) = 0;
+  virtual std::vector<EndpointRecord> ListEndpoints(std::string_view company, const PageRequest& page) = 0;
+  virtual std::vector<EndpointRecord> ListAllEndpoints(std::string_view company) = 0;
+
+  // Deliveries and attempts.
+  virtual void InsertDelivery(const DeliveryRecord& delivery) = 0;
+  virtual std::vector<DeliveryRecord> ListDeliveriesOfEvent(std::string_view company,
+                                                            std::string_view event_id) = 0;
+  virtual std::vector<AttemptRecord> ListAttempts(std::int64_t delivery_id) = 0;
+  //! Leases up to `limit` pending deliveries due at `now` (endpoint enabled, no live lease)
+  //! until `lease_until`, oldest due first.
+  virtual std::vector<ClaimedDelivery> ClaimDueDeliveries(Millis now, Millis lease_until,
+                                                          int limit) = 0;
+  virtual void RecordAttempt(const AttemptRecord& attempt, const DeliveryUpdate& update) = 0;
+  //! When the next pending delivery falls due, if any.
+  virtual std::optional<Millis> NextDueAt() = 0;
+  //! Drops every lease (a single-node store at start: no other process holds any).
+  virtual void ReleaseAllLeases() = 0;
+  virtual void DisableEndpoint(std::string_view endpoint_id, std::string_view reason, Millis now) = 0;
+
+  // Idempotency keys.
+  virtual std::optional<IdempotencyRecord> GetIdempotency(std::string_view company,
+                                                          std::string_view key) = 0;
+  virtual void PutIdempotency(std::string_view company, std::string_view key,
+                              const IdempotencyRecord& record) = 0;
+};
+
+//! Durable storage for both roles. Thread-safe.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  //! Runs `fn` in a read-only transaction (a consistent snapshot).
+  virtual void Read(const std::function<void(StoreTx&)>& fn) = 0;
+
+  //! Runs `job` in a write transaction that may be shared with other concurrent callers
+  //! (group commit) and returns only once that transaction is durably committed. If `job`
+  //! returns false or throws, its own changes are rolled back and the others still commit;
+  //! the exception is rethrown here. Returns what `job` returned. Throws StoreError if the
+  //! commit fails (then nothing of `job` was stored).
+  virtual bool Write(std::function<bool(StoreTx&)> job) = 0;
+
+  //! Human-readable kind, e.g. "sqlite".
+  virtual std::string_view Kind() const = 0;
+};
+
+//! Opens the store named by `url`: "sqlite:PATH" (or a bare path). Applies pending
+//! migrations. Throws StoreError with a clear message when it cannot.
+std::unique_ptr<Store> OpenStore(std::string_view url);
+
+}  // namespace hookline::store

@@ -1,0 +1,137 @@
+#include "hookline/util/crypto.hpp"
+
+#include <memory>
+#include <stdexcept>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+namespace hookline::crypto {
+
+std::string Sha256(std::string_view data) {
+  std::string out(SHA256_DIGEST_LENGTH, '\0');
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+         reinterpret_cast<unsigned char*>(out.data()));
+  return out;
+}
+
+std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256(data)); }
+
+std::string HmacSha256(std::string_view key, std::string_view data) {
+  std::string out(EVP_MAX_MD_SIZE, '\0');
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+       reinterpret_cast<unsigned char*>(out.data()), &len);
+  out.resize(len);
+  return out;
+}
+
+std::string Base64Encode(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(data.data()),
+                                static_cast<int>(data.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::optional<std::string> Base64Decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  for (char c : text) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '+' || c == '/' || c == '=';
+    if (!ok) return std::nullopt;
+  }
+  std::string out(3 * text.size() / 4 + 1, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  // EVP_DecodeBlock counts padding as zero bytes; drop them.
+  size_t len = static_cast<size_t>(n);
+  if (!text.empty() && text.back() == '=') --len;
+  if (text.size() >= 2 && text[text.size() - 2] == '=') --len;
+  out.resize(len);
+  return out;
+}
+
+std::string HexEncode(std::string_view data) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(data.size() * 2);
+  for (unsigned char c : data) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+std::string RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+    throw std::runtime_error("the OpenSSL random generator failed");
+  }
+  return out;
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+namespace {
+constexpr size_t kNonceSize = 12;
+constexpr size_t kTagSize = 16;
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
+}  // namespace
+
+SecretBox::SecretBox(std::string key) : key_(std::move(key)) {
+  if (key_.size() != kKeySize) throw std::invalid_argument("the master key must be 32 bytes");
+}
+
+std::string SecretBox::Seal(std::string_view plaintext) const {
+  std::string out = RandomBytes(kNonceSize);
+  out.resize(kNonceSize + plaintext.size() + kTagSize);
+  auto* buf = reinterpret_cast<unsigned char*>(out.data());
+  CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  int len = 0;
+  if (!ctx ||
+      EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr,
+                         reinterpret_cast<const unsigned char*>(key_.data()), buf) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), buf + kNonceSize, &len,
+                        reinterpret_cast<const unsigned char*>(plaintext.data()),
+                        static_cast<int>(plaintext.size())) != 1 ||
+      EVP_EncryptFinal_ex(ctx.get(), buf + kNonceSize + len, &len) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagSize,
+                          buf + kNonceSize + plaintext.size()) != 1) {
+    throw std::runtime_error("AES-256-GCM encryption failed");
+  }
+  return out;
+}
+
+std::optional<std::string> SecretBox::Open(std::string_view sealed) const {
+  if (sealed.size() < kNonceSize + kTagSize) return std::nullopt;
+  const size_t text_size = sealed.size() - kNonceSize - kTagSize;
+  const auto* in = reinterpret_cast<const unsigned char*>(sealed.data());
+  std::string out(text_size, '\0');
+  std::string tag(sealed.substr(kNonceSize + text_size));
+  CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  int len = 0;
+  if (!ctx ||
+      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr,
+                         reinterpret_cast<const unsigned char*>(key_.data()), in) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len,
+                        in + kNonceSize, static_cast<int>(text_size)) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagSize, tag.data()) != 1 ||
+      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + len, &len) !=
+          1) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+}  // namespace hookline::crypto

@@ -1,0 +1,64 @@
+// hookline: wires the subcommands to the library. No logic lives here.
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "hookline/app/commands.hpp"
+
+int main(int argc, char** argv) {
+  // Logs go to stderr: stdout carries only what scripts read ("listening on ...", JSON).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("hookline"));
+  if (const char* level = std::getenv("HOOKLINE_LOG_LEVEL")) {
+    spdlog::set_level(spdlog::level::from_str(level));
+  }
+
+  CLI::App app{"hookline: webhooks for outreach activity, sent and received"};
+  app.require_subcommand(1);
+
+  hookline::app::ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the provider: activity API and webhook delivery");
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0 picks one)")
+      ->envname("HOOKLINE_LISTEN")->capture_default_str();
+  serve_cmd->add_option("--db", serve.db, "Database: sqlite:PATH")
+      ->envname("HOOKLINE_DB")->capture_default_str();
+  serve_cmd->add_option("--retry-schedule", serve.retry_schedule,
+                        "Waits before each attempt, comma-separated")
+      ->envname("HOOKLINE_RETRY_SCHEDULE")->capture_default_str();
+  serve_cmd->add_option("--attempt-timeout", serve.attempt_timeout, "Total time one attempt may take")
+      ->envname("HOOKLINE_ATTEMPT_TIMEOUT")->capture_default_str();
+  serve_cmd->add_flag("--allow-private-endpoints", serve.allow_private_endpoints,
+                      "Allow endpoints on loopback, private and link-local addresses")
+      ->envname("HOOKLINE_ALLOW_PRIVATE_ENDPOINTS");
+  serve_cmd->add_option("--master-key-file", serve.master_key_file,
+                        "File with the key that encrypts endpoint secrets (default: DB path + .key)")
+      ->envname("HOOKLINE_MASTER_KEY_FILE");
+  serve_cmd->add_option("--max-body-bytes", serve.max_body_bytes, "Largest request body accepted")
+      ->envname("HOOKLINE_MAX_BODY_BYTES")->capture_default_str()->check(CLI::Range(1024, 64 << 20));
+  if (const char* key = std::getenv("HOOKLINE_MASTER_KEY")) serve.master_key = key;
+
+  auto* company_cmd = app.add_subcommand("company", "Manage companies (tenants)");
+  company_cmd->require_subcommand(1);
+  hookline::app::CompanyCreateOptions company;
+  auto* company_create = company_cmd->add_subcommand("create", "Create a company and print its API key");
+  company_create->add_option("--name", company.name, "Company name")->required();
+  company_create->add_option("--id", company.id, "Company id (default: a new UUID)");
+  company_create->add_option("--db", company.db, "Database: sqlite:PATH")
+      ->envname("HOOKLINE_DB")->capture_default_str();
+
+  app.add_subcommand("version", "Print the version")->callback([] {
+    std::cout << "hookline " << HOOKLINE_VERSION << std::endl;
+  });
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (serve_cmd->parsed()) return hookline::app::RunServe(serve);
+    if (company_create->parsed()) return hookline::app::RunCompanyCreate(company);
+  } catch (const std::exception& e) {
+    std::cerr << "hookline: " << e.what() << std::endl;
+    return 1;
+  }
+  return 0;
+}
