@@ -25,7 +25,7 @@ std::variant<json::object, Problem> ParseObjectBody(const http::Request& request
                                                     bool allow_empty = false);
 
 struct ListParams {
-  std::optional<std::string> after;
+  std::optional<std::string> after = std::nullopt;
   int limit = 50;
 };
 //! Reads ?limit= (1..500, default 50) and ?after=.

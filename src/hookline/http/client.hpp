@@ -23,10 +23,10 @@ struct OutboundRequest {
 //! What happened to one OutboundRequest.
 struct OutboundResult {
   std::uint64_t tag = 0;
-  std::optional<int> status;         //!< set when an answer arrived
-  std::optional<std::string> error;  //!< set when none did (timeout, refused, reset, ...)
+  std::optional<int> status = std::nullopt;         //!< set when an answer arrived
+  std::optional<std::string> error = std::nullopt;  //!< set when none did (timeout, refused, reset, ...)
   std::string body_head;             //!< first 1 KiB of the answer
-  std::optional<std::string> retry_after;  //!< the Retry-After header, if any
+  std::optional<std::string> retry_after = std::nullopt;  //!< the Retry-After header, if any
   std::int64_t duration_ms = 0;
 };
 

@@ -14,7 +14,7 @@ namespace hookline::model {
 struct Sender {
   std::string id;
   std::string name;
-  std::optional<std::string> email;
+  std::optional<std::string> email = std::nullopt;
 };
 
 struct Campaign {
@@ -29,12 +29,12 @@ struct Campaign {
 struct Lead {
   std::string id;
   std::string name;
-  std::optional<std::string> profile_url;
-  std::optional<std::string> email;
-  std::optional<std::string> company_name;
-  std::optional<std::string> location;
-  std::optional<std::string> job_title;
-  std::optional<std::string> profile_image;
+  std::optional<std::string> profile_url = std::nullopt;
+  std::optional<std::string> email = std::nullopt;
+  std::optional<std::string> company_name = std::nullopt;
+  std::optional<std::string> location = std::nullopt;
+  std::optional<std::string> job_title = std::nullopt;
+  std::optional<std::string> profile_image = std::nullopt;
 };
 
 //! One entry of a lead's history in a campaign.

@@ -118,13 +118,13 @@ std::variant<RecordedActivity, Problem> RecordActivity(store::StoreTx& tx,
   const model::EventSpec& spec = *request.spec;
   auto campaign = tx.GetCampaign(company_id, request.campaign_id);
   if (!campaign) {
-    return Problem{422, "unknown_campaign", fmt::format("campaign '{}' does not exist", request.campaign_id)};
+    return Problem{404, "unknown_campaign", fmt::format("campaign '{}' does not exist", request.campaign_id)};
   }
   auto lead = tx.GetLead(company_id, request.lead_id);
-  if (!lead) return Problem{422, "unknown_lead", fmt::format("lead '{}' does not exist", request.lead_id)};
+  if (!lead) return Problem{404, "unknown_lead", fmt::format("lead '{}' does not exist", request.lead_id)};
   auto sender = tx.GetSender(company_id, request.sender_id);
   if (!sender) {
-    return Problem{422, "unknown_sender", fmt::format("sender '{}' does not exist", request.sender_id)};
+    return Problem{404, "unknown_sender", fmt::format("sender '{}' does not exist", request.sender_id)};
   }
   if (campaign->campaign_type != spec.channel) {
     return Problem{422, "channel_mismatch",

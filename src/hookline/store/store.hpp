@@ -33,13 +33,13 @@ struct EndpointRecord {
   std::string id;
   std::string company_id;
   std::string url;
-  std::optional<std::string> description;
+  std::optional<std::string> description = std::nullopt;
   std::vector<std::string> event_types;  //!< empty: every event
   HeaderList headers;                    //!< sent with every delivery
-  std::optional<std::int64_t> rate_limit_per_s;
+  std::optional<std::int64_t> rate_limit_per_s = std::nullopt;
   std::string secret_sealed;  //!< the whsec_ secret, AES-256-GCM sealed under the master key
   bool disabled = false;
-  std::optional<std::string> disabled_reason;
+  std::optional<std::string> disabled_reason = std::nullopt;
   Millis created_at = 0;
   Millis updated_at = 0;
 
@@ -71,7 +71,7 @@ struct DeliveryRecord {
   std::string company_id;
   DeliveryStatus status = DeliveryStatus::kPending;
   int attempts = 0;
-  std::optional<Millis> next_attempt_at;
+  std::optional<Millis> next_attempt_at = std::nullopt;
   Millis created_at = 0;
   Millis updated_at = 0;
 };
@@ -81,8 +81,8 @@ struct AttemptRecord {
   std::int64_t delivery_id = 0;
   Millis started_at = 0;
   std::int64_t duration_ms = 0;
-  std::optional<int> status_code;    //!< the HTTP status, when an answer came
-  std::optional<std::string> error;  //!< timeout, connection error, ...
+  std::optional<int> status_code = std::nullopt;    //!< the HTTP status, when an answer came
+  std::optional<std::string> error = std::nullopt;  //!< timeout, connection error, ...
   std::string response_head;         //!< first 1 KiB of the answer body
 };
 
@@ -104,24 +104,24 @@ struct DeliveryUpdate {
   std::int64_t delivery_id = 0;
   DeliveryStatus status = DeliveryStatus::kPending;
   int attempts = 0;
-  std::optional<Millis> next_attempt_at;  //!< set when status stays pending
+  std::optional<Millis> next_attempt_at = std::nullopt;  //!< set when status stays pending
   Millis now = 0;
 };
 
 struct EventFilter {
   std::string company_id;
-  std::optional<std::string> event;
-  std::optional<std::string> lead_id;
-  std::optional<std::string> campaign_id;
-  std::optional<Millis> since;  //!< occurred_at >= since
-  std::optional<Millis> until;  //!< occurred_at < until
-  std::optional<std::int64_t> before_seq;  //!< cursor: only events older than this
+  std::optional<std::string> event = std::nullopt;
+  std::optional<std::string> lead_id = std::nullopt;
+  std::optional<std::string> campaign_id = std::nullopt;
+  std::optional<Millis> since = std::nullopt;  //!< occurred_at >= since
+  std::optional<Millis> until = std::nullopt;  //!< occurred_at < until
+  std::optional<std::int64_t> before_seq = std::nullopt;  //!< cursor: only events older than this
   int limit = 50;
 };
 
 //! A page of a list ordered by id: items after the cursor `after`.
 struct PageRequest {
-  std::optional<std::string> after;
+  std::optional<std::string> after = std::nullopt;
   int limit = 50;
 };
 

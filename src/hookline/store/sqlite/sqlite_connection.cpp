@@ -120,7 +120,13 @@ Statement& Connection::Prepare(std::string_view sql) {
   if (it == cache_.end()) {
     it = cache_.emplace(std::string(sql), std::make_unique<Statement>(db_, sql)).first;
   }
+  handed_out_.push_back(it->second.get());
   return it->second->Reset();
+}
+
+void Connection::ResetStatements() {
+  for (Statement* s : handed_out_) s->Reset();
+  handed_out_.clear();
 }
 
 std::int64_t Connection::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }

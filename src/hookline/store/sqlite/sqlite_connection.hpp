@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace hookline::store::sqlite {
 
@@ -61,6 +62,10 @@ class Connection {
   void Exec(std::string_view sql);
   //! The cached statement for `sql`, reset and ready to bind.
   Statement& Prepare(std::string_view sql);
+  //! Resets every statement handed out since the last call. A stepped but unreset SELECT
+  //! keeps its read transaction (and so an old snapshot) open past COMMIT: call this before
+  //! ending a transaction.
+  void ResetStatements();
   std::int64_t LastInsertRowId() const;
   int Changes() const;
   sqlite3* handle() { return db_; }
@@ -68,6 +73,7 @@ class Connection {
  private:
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
+  std::vector<Statement*> handed_out_;
 };
 
 }  // namespace hookline::store::sqlite

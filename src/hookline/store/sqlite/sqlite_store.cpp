@@ -27,7 +27,8 @@ std::string EncodeStrings(const std::vector<std::string>& items) {
 
 std::vector<std::string> DecodeStrings(const std::string& text) {
   std::vector<std::string> out;
-  for (const auto& v : json::parse(text).as_array()) out.emplace_back(v.as_string());
+  const json::value parsed = json::parse(text);
+  for (const auto& v : parsed.as_array()) out.emplace_back(v.as_string());
   return out;
 }
 
@@ -39,7 +40,8 @@ std::string EncodeHeaders(const HeaderList& headers) {
 
 HeaderList DecodeHeaders(const std::string& text) {
   HeaderList out;
-  for (const auto& v : json::parse(text).as_array()) {
+  const json::value parsed = json::parse(text);
+  for (const auto& v : parsed.as_array()) {
     const auto& pair = v.as_array();
     out.emplace_back(std::string(pair.at(0).as_string()), std::string(pair.at(1).as_string()));
   }
@@ -588,6 +590,7 @@ void ApplyMigrations(Connection& db) {
   {
     auto& s = db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
     if (s.Step()) current = static_cast<int>(s.Int(0));
+    db.ResetStatements();
   }
   const auto& all = Migrations();
   if (!all.empty() && current > all.back().version) {
@@ -603,6 +606,7 @@ void ApplyMigrations(Connection& db) {
       db.Prepare("INSERT INTO schema_migrations (version, description, applied_at) VALUES (?1, ?2, ?3)")
           .Bind(1, std::int64_t{m.version}).Bind(2, m.description)
           .Bind(3, SystemClock::Instance().Now()).Run();
+      db.ResetStatements();
       db.Exec("COMMIT");
     } catch (...) {
       db.Exec("ROLLBACK");
@@ -643,9 +647,11 @@ class SqliteStore final : public Store {
       SqliteTx tx(*db);
       fn(tx);
     } catch (...) {
+      db->ResetStatements();
       db->Exec("ROLLBACK");
       throw;
     }
+    db->ResetStatements();
     db->Exec("COMMIT");
   }
 
@@ -705,12 +711,14 @@ class SqliteStore final : public Store {
           job->error = std::current_exception();
           job->ok = false;
         }
+        db.ResetStatements();
         if (!job->ok) db.Exec("ROLLBACK TO job");
         db.Exec("RELEASE job");
       }
       db.Exec("COMMIT");
     } catch (...) {
       commit_error = std::current_exception();
+      db.ResetStatements();
       try {
         if (!sqlite3_get_autocommit(db.handle())) db.Exec("ROLLBACK");
       } catch (const std::exception& e) {

@@ -1,0 +1,101 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "hookline/http/server.hpp"
+
+//! Helpers for black-box tests: the real hookline binary on port 0, real HTTP, a local sink.
+namespace hookline::itest {
+
+namespace json = boost::json;
+
+struct HttpResult {
+  long status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  //!< lowercase names
+  json::value Json() const;
+  std::string ErrorCode() const;  //!< error.code of an error body, or ""
+};
+
+//! One blocking HTTP call (libcurl easy), bounded at 30 s.
+HttpResult Call(const std::string& method, const std::string& url, const std::string& body = "",
+                const std::vector<std::string>& headers = {});
+
+//! Runs `args` (argv[0] is the program) to completion; returns the exit code and stdout.
+int RunCommand(const std::vector<std::string>& args, std::string* out, std::string* err = nullptr);
+
+std::string BinaryPath();
+std::string JsDir();
+std::string TestDataDir();
+
+//! `hookline serve` on 127.0.0.1:0 with a database in `dir`. Waits for its "listening on"
+//! line. Stopped with SIGTERM (or killed) when destroyed.
+class ServeProcess {
+ public:
+  ServeProcess(const std::string& db_url, std::vector<std::string> extra_args = {});
+  ~ServeProcess();
+
+  const std::string& base_url() const { return base_url_; }
+  //! Sends `signal` and waits for the process to end; returns its wait status.
+  int Stop(int signal);
+  //! Authenticated JSON call to this server.
+  HttpResult Api(const std::string& method, const std::string& path, const std::string& key,
+                 const std::string& body = "", std::vector<std::string> headers = {}) const;
+
+ private:
+  pid_t pid_ = -1;
+  std::string base_url_;
+};
+
+//! Creates a company with `hookline company create`; returns its API key.
+std::string CreateCompany(const std::string& db_url, const std::string& name,
+                          const std::string& id = "");
+
+//! A webhook receiver for tests: records every request and answers with `respond`.
+class Sink {
+ public:
+  Sink();
+  ~Sink();
+  std::string url(const std::string& path = "/hook") const;
+
+  //! Decides each answer; called on the sink's handler threads. Default: 200.
+  void SetResponder(std::function<http::Response(const http::Request&)> respond);
+  //! Waits until at least `count` requests arrived; false at the deadline.
+  bool WaitFor(size_t count, std::chrono::milliseconds timeout = std::chrono::seconds{20});
+  std::vector<http::Request> Received() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<http::Request> received_;
+  std::function<http::Response(const http::Request&)> respond_;
+  std::unique_ptr<http::Server> server_;
+};
+
+//! A fresh temporary directory, removed afterwards.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  std::string File(const std::string& name) const;
+
+ private:
+  std::string path_;
+};
+
+//! Polls `condition` until it holds or `timeout` passes (for state another process commits).
+bool Eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds timeout = std::chrono::seconds{20});
+
+}  // namespace hookline::itest

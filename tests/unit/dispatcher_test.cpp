@@ -1,0 +1,182 @@
+#include "hookline/delivery/dispatcher.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <functional>
+
+#include "hookline/signing/webhook_signature.hpp"
+#include "store_fixture.hpp"
+
+namespace hookline::delivery {
+namespace {
+
+using hookline::testing::kCompany;
+
+//! Answers each request at once with what `respond` says; remembers every request.
+class FakeSender final : public http::HttpSender {
+ public:
+  std::function<http::OutboundResult(const http::OutboundRequest&)> respond;
+  std::vector<http::OutboundRequest> sent;
+
+  void Start(http::OutboundRequest request) override {
+    http::OutboundResult result = respond(request);
+    result.tag = request.tag;
+    sent.push_back(std::move(request));
+    ready_.push_back(std::move(result));
+  }
+  std::vector<http::OutboundResult> Poll(std::chrono::milliseconds) override {
+    std::vector<http::OutboundResult> out(ready_.begin(), ready_.end());
+    ready_.clear();
+    return out;
+  }
+  std::size_t InFlight() const override { return ready_.size(); }
+  void Wake() override {}
+
+ private:
+  std::deque<http::OutboundResult> ready_;
+};
+
+http::OutboundResult Status(int code) {
+  http::OutboundResult r;
+  r.status = code;
+  r.body_head = "answer " + std::to_string(code);
+  return r;
+}
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = store::OpenStore("sqlite:" + dir_.File("db"));
+    hookline::testing::SeedLinkedin(*store_, clock_.Now());
+    store_->Write([&](store::StoreTx& tx) {
+      store::EndpointRecord ep;
+      ep.id = "ep_1";
+      ep.company_id = kCompany;
+      ep.url = "http://127.0.0.1:9/hook";
+      ep.headers = {{"x-team", "growth"}};
+      ep.secret_sealed = box_.Seal(secret_.ToString());
+      tx.InsertEndpoint(ep);
+      auto recorded = provider::RecordActivity(tx, kCompany, hookline::testing::InviteSent(), clock_.Now());
+      event_id_ = std::get<provider::RecordedActivity>(recorded).event.id;
+      return true;
+    });
+  }
+
+  std::unique_ptr<Dispatcher> MakeDispatcher(std::vector<Millis> schedule) {
+    return std::make_unique<Dispatcher>(*store_, sender_, clock_, RetryPolicy(std::move(schedule), 0.0),
+                                        box_, DispatcherOptions{});
+  }
+
+  store::DeliveryRecord Delivery() {
+    std::vector<store::DeliveryRecord> d;
+    store_->Read([&](store::StoreTx& tx) { d = tx.ListDeliveriesOfEvent(kCompany, event_id_); });
+    EXPECT_EQ(d.size(), 1u);
+    return d.at(0);
+  }
+
+  std::vector<store::AttemptRecord> Attempts() {
+    std::vector<store::AttemptRecord> a;
+    store_->Read([&](store::StoreTx& tx) { a = tx.ListAttempts(Delivery().id); });
+    return a;
+  }
+
+  hookline::testing::TempDir dir_;
+  hookline::testing::FakeClock clock_;
+  crypto::SecretBox box_{crypto::RandomBytes(32)};
+  signing::WebhookSecret secret_ = signing::WebhookSecret::Generate();
+  std::unique_ptr<store::Store> store_;
+  FakeSender sender_;
+  std::string event_id_;
+};
+
+TEST_F(DispatcherTest, SendsSignedStoredBytesWithTheHeadersOfTheContract) {
+  sender_.respond = [](const auto&) { return Status(200); };
+  auto dispatcher = MakeDispatcher({0});
+  EXPECT_EQ(dispatcher->RunOnce(std::chrono::milliseconds{0}), 1);
+  ASSERT_EQ(sender_.sent.size(), 1u);
+  const auto& request = sender_.sent[0];
+  std::map<std::string, std::string> headers(request.headers.begin(), request.headers.end());
+  EXPECT_EQ(headers["content-type"], "application/json");
+  EXPECT_EQ(headers["user-agent"], "hookline/" HOOKLINE_VERSION);
+  EXPECT_EQ(headers["webhook-id"], event_id_);
+  EXPECT_EQ(headers["webhook-timestamp"], std::to_string(clock_.Now() / 1000));
+  EXPECT_EQ(headers["x-team"], "growth");
+  const signing::WebhookSecret secrets[] = {secret_};
+  EXPECT_EQ(signing::Verify(secrets, headers["webhook-id"], headers["webhook-timestamp"],
+                            headers["webhook-signature"], request.body, clock_.Now() / 1000, 300),
+            signing::VerifyOutcome::kValid);
+  std::string stored;
+  store_->Read([&](store::StoreTx& tx) { stored = tx.GetEvent(kCompany, event_id_)->payload; });
+  EXPECT_EQ(request.body, stored);
+  EXPECT_EQ(Delivery().status, store::DeliveryStatus::kSucceeded);
+  EXPECT_EQ(dispatcher->RunOnce(std::chrono::milliseconds{0}), 0);  // nothing left
+}
+
+TEST_F(DispatcherTest, RetriesOnTheScheduleThenSucceeds) {
+  int calls = 0;
+  sender_.respond = [&](const auto&) { return Status(++calls == 1 ? 500 : 200); };
+  auto dispatcher = MakeDispatcher({0, 60'000});
+  EXPECT_EQ(dispatcher->RunOnce(std::chrono::milliseconds{0}), 1);
+  auto d = Delivery();
+  EXPECT_EQ(d.status, store::DeliveryStatus::kPending);
+  EXPECT_EQ(d.next_attempt_at, clock_.Now() + 60'000);
+  clock_.Advance(59'999);
+  EXPECT_EQ(dispatcher->RunOnce(std::chrono::milliseconds{0}), 0);  // not yet due
+  clock_.Advance(1);
+  EXPECT_EQ(dispatcher->RunOnce(std::chrono::milliseconds{0}), 1);
+  EXPECT_EQ(Delivery().status, store::DeliveryStatus::kSucceeded);
+  auto attempts = Attempts();
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0].status_code, 500);
+  EXPECT_EQ(attempts[0].response_head, "answer 500");
+  EXPECT_EQ(attempts[1].status_code, 200);
+}
+
+TEST_F(DispatcherTest, GivesUpAfterTheLastAttempt) {
+  sender_.respond = [](const auto&) {
+    http::OutboundResult r;
+    r.error = "Connection refused";
+    return r;
+  };
+  auto dispatcher = MakeDispatcher({0, 1000});
+  dispatcher->RunOnce(std::chrono::milliseconds{0});
+  clock_.Advance(1000);
+  dispatcher->RunOnce(std::chrono::milliseconds{0});
+  auto d = Delivery();
+  EXPECT_EQ(d.status, store::DeliveryStatus::kFailed);
+  EXPECT_EQ(d.attempts, 2);
+  EXPECT_FALSE(d.next_attempt_at);
+  EXPECT_EQ(Attempts().at(1).error, "Connection refused");
+}
+
+TEST_F(DispatcherTest, GoneDisablesTheEndpoint) {
+  sender_.respond = [](const auto&) { return Status(410); };
+  auto dispatcher = MakeDispatcher({0, 1000, 1000});
+  dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(Delivery().status, store::DeliveryStatus::kFailed);
+  store_->Read([](store::StoreTx& tx) {
+    auto ep = tx.GetEndpoint(kCompany, "ep_1");
+    EXPECT_TRUE(ep->disabled);
+    EXPECT_NE(ep->disabled_reason->find("410"), std::string::npos);
+  });
+}
+
+TEST_F(DispatcherTest, RedirectsAreFailuresAndRetryAfterIsHonoured) {
+  int calls = 0;
+  sender_.respond = [&](const auto&) {
+    ++calls;
+    if (calls == 1) return Status(301);
+    http::OutboundResult r = Status(429);
+    r.retry_after = "120";
+    return r;
+  };
+  auto dispatcher = MakeDispatcher({0, 0, 1000, 1000});
+  dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(Delivery().status, store::DeliveryStatus::kPending);  // 301 counted as a failure
+  dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(Delivery().next_attempt_at, clock_.Now() + 120'000);
+}
+
+}  // namespace
+}  // namespace hookline::delivery

@@ -1,0 +1,168 @@
+#include "hookline/store/store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "hookline/store/sqlite/sqlite_store.hpp"
+#include "store_fixture.hpp"
+
+namespace hookline::store {
+namespace {
+
+using hookline::testing::kCompany;
+using hookline::testing::TempDir;
+
+TEST(SqliteStore, ConcurrentWritersShareCommitsAndAllLand) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  store->Write([](StoreTx& tx) { return tx.InsertCompany({"c", "C", 0}, "hash"); });
+  constexpr int kThreads = 16, kPerThread = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        store->Write([&](StoreTx& tx) {
+          tx.UpsertLead("c", {"lead-" + std::to_string(t) + "-" + std::to_string(i), "N"});
+          return true;
+        });
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  size_t count = 0;
+  store->Read([&](StoreTx& tx) { count = tx.ListLeads("c", {std::nullopt, 1000}).size(); });
+  EXPECT_EQ(count, static_cast<size_t>(kThreads * kPerThread));
+}
+
+TEST(SqliteStore, AFailedJobRollsBackAloneAndRethrows) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  EXPECT_FALSE(store->Write([](StoreTx& tx) {
+    tx.UpsertLead("c", {"rolled-back", "N"});
+    return false;
+  }));
+  EXPECT_THROW(store->Write([](StoreTx& tx) -> bool {
+                 tx.UpsertLead("c", {"thrown", "N"});
+                 throw std::runtime_error("boom");
+               }),
+               std::runtime_error);
+  EXPECT_TRUE(store->Write([](StoreTx& tx) {
+    tx.UpsertLead("c", {"kept", "N"});
+    return true;
+  }));
+  store->Read([](StoreTx& tx) {
+    EXPECT_FALSE(tx.GetLead("c", "rolled-back"));
+    EXPECT_FALSE(tx.GetLead("c", "thrown"));
+    EXPECT_TRUE(tx.GetLead("c", "kept"));
+  });
+}
+
+TEST(SqliteStore, DataSurvivesReopenAndMigrationsRunOnce) {
+  TempDir dir;
+  const std::string url = "sqlite:" + dir.File("db");
+  {
+    auto store = OpenStore(url);
+    store->Write([](StoreTx& tx) { return tx.InsertCompany({"c", "C", 5}, "hash"); });
+  }
+  auto store = OpenStore(url);
+  store->Read([](StoreTx& tx) {
+    auto company = tx.FindCompanyByKeyHash("hash");
+    ASSERT_TRUE(company);
+    EXPECT_EQ(company->id, "c");
+  });
+  EXPECT_FALSE(store->Write([](StoreTx& tx) { return tx.InsertCompany({"c", "again", 5}, "other"); }));
+}
+
+TEST(SqliteStore, EnrollmentKeepsCampaignCounters) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  store->Write([](StoreTx& tx) {
+    tx.UpsertCampaign("c", {"camp", "Camp", model::Channel::kEmail, 0, 0});
+    for (int i = 0; i < 5; ++i) {
+      tx.UpsertLead("c", {"l" + std::to_string(i), "N"});
+      EXPECT_TRUE(tx.Enroll("c", "camp", "l" + std::to_string(i), 1));
+    }
+    EXPECT_FALSE(tx.Enroll("c", "camp", "l0", 2));  // already enrolled: no double count
+    EXPECT_TRUE(tx.MarkCompleted("c", "camp", "l1", 3));
+    EXPECT_FALSE(tx.MarkCompleted("c", "camp", "l1", 4));
+    EXPECT_FALSE(tx.MarkCompleted("c", "camp", "nobody", 4));
+    return true;
+  });
+  store->Read([](StoreTx& tx) {
+    auto campaign = tx.GetCampaign("c", "camp");
+    EXPECT_EQ(campaign->total_leads, 5);
+    EXPECT_EQ(campaign->complete_end_of_sequence, 1);
+    EXPECT_FALSE(tx.GetCampaign("other-company", "camp"));  // tenants are separate
+  });
+}
+
+TEST(SqliteStore, ActivityHistoryIsOldestFirst) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  store->Write([](StoreTx& tx) {
+    tx.UpsertCampaign("c", {"camp", "Camp", model::Channel::kLinkedin, 0, 0});
+    tx.UpsertLead("c", {"l", "N"});
+    tx.Enroll("c", "camp", "l", 1);
+    tx.AppendActivity("c", "camp", "l", {"B", 200}, "msg_b", "S2");
+    tx.AppendActivity("c", "camp", "l", {"A", 100}, "msg_a", "S1");
+    tx.AppendActivity("c", "camp", "l", {"C", 200}, "msg_c", "S3");
+    return true;
+  });
+  store->Read([](StoreTx& tx) {
+    auto e = tx.GetEnrollment("c", "camp", "l");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->activity, (std::vector<model::Activity>{{"A", 100}, {"B", 200}, {"C", 200}}));
+    EXPECT_EQ(e->latest_status, "S3");
+  });
+}
+
+TEST(SqliteStore, ClaimsLeaseDueDeliveriesOnce) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  hookline::testing::SeedLinkedin(*store, 1000);
+  store->Write([](StoreTx& tx) {
+    EndpointRecord ep;
+    ep.id = "ep_1";
+    ep.company_id = kCompany;
+    ep.url = "http://127.0.0.1:9/";
+    ep.secret_sealed = "sealed";
+    tx.InsertEndpoint(ep);
+    auto recorded = provider::RecordActivity(tx, kCompany, hookline::testing::InviteSent(), 1000);
+    EXPECT_EQ(std::get<provider::RecordedActivity>(recorded).deliveries, 1);
+    return true;
+  });
+  std::vector<ClaimedDelivery> first, second, after_lease;
+  store->Write([&](StoreTx& tx) {
+    first = tx.ClaimDueDeliveries(1000, 5000, 10);
+    second = tx.ClaimDueDeliveries(1000, 5000, 10);
+    after_lease = tx.ClaimDueDeliveries(5000, 9000, 10);
+    return true;
+  });
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_TRUE(second.empty());       // leased
+  EXPECT_EQ(after_lease.size(), 1u); // the lease ran out: another worker may take it
+  EXPECT_EQ(first[0].url, "http://127.0.0.1:9/");
+  EXPECT_FALSE(first[0].payload.empty());
+
+  store->Write([&](StoreTx& tx) {
+    tx.RecordAttempt({0, first[0].delivery_id, 5000, 3, 500, std::nullopt, "oops"},
+                     {first[0].delivery_id, DeliveryStatus::kPending, 1, 7000, 5003});
+    EXPECT_TRUE(tx.ClaimDueDeliveries(6999, 20000, 10).empty());  // not yet due
+    EXPECT_EQ(tx.NextDueAt(), 7000);
+    EXPECT_EQ(tx.ClaimDueDeliveries(7000, 20000, 10).size(), 1u);
+    tx.DisableEndpoint("ep_1", "test", 7000);
+    tx.ReleaseAllLeases();
+    EXPECT_TRUE(tx.ClaimDueDeliveries(7000, 20000, 10).empty());  // disabled endpoints wait
+    return true;
+  });
+}
+
+TEST(OpenStore, RejectsWhatItCannotOpen) {
+  EXPECT_THROW(OpenStore("sqlite:"), StoreError);
+  EXPECT_THROW(OpenStore("postgresql://localhost/x"), StoreError);
+  EXPECT_THROW(OpenStore("sqlite:/nonexistent-dir/x/y.db"), StoreError);
+}
+
+}  // namespace
+}  // namespace hookline::store
