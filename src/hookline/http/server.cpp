@@ -30,6 +30,12 @@ struct Server::Impl {
   Impl(ServerOptions o, Handler h)
       : options(std::move(o)), handler(std::move(h)), handler_pool(options.handler_threads) {}
 
+  Response TooLarge() const {
+    return ErrorResponse(413, "payload_too_large",
+                         "request body is larger than the limit of " +
+                             std::to_string(options.body_limit) + " bytes");
+  }
+
   Response RunHandler(const Request& request) {
     try {
       return handler(request);
@@ -87,7 +93,9 @@ struct Server::Impl {
       first = false;
       auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
       if (ec) {
-        if (ec == bhttp::error::header_limit) {
+        if (ec == bhttp::error::body_limit) {  // Content-Length alone exceeds the limit
+          co_await WriteResponse(stream, TooLarge(), 11, false, options.read_timeout);
+        } else if (ec == bhttp::error::header_limit) {
           co_await WriteResponse(stream, ErrorResponse(431, "headers_too_large", "request headers are too large"), 11, false, options.read_timeout);
         } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
                    ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
@@ -98,12 +106,7 @@ struct Server::Impl {
       auto& head = parser.get();
       const unsigned version = head.version();
       if (parser.content_length() && *parser.content_length() > options.body_limit) {
-        co_await WriteResponse(
-            stream,
-            ErrorResponse(413, "payload_too_large",
-                          "request body is larger than the limit of " +
-                              std::to_string(options.body_limit) + " bytes"),
-            version, false, options.read_timeout);
+        co_await WriteResponse(stream, TooLarge(), version, false, options.read_timeout);
         break;
       }
       if (beast::iequals(head[bhttp::field::expect], "100-continue")) {
@@ -116,12 +119,7 @@ struct Server::Impl {
       auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
       if (rec) {
         if (rec == bhttp::error::body_limit) {
-          co_await WriteResponse(
-              stream,
-              ErrorResponse(413, "payload_too_large",
-                            "request body is larger than the limit of " +
-                                std::to_string(options.body_limit) + " bytes"),
-              version, false, options.read_timeout);
+          co_await WriteResponse(stream, TooLarge(), version, false, options.read_timeout);
         } else if (rec != beast::error::timeout && rec != bhttp::error::end_of_stream &&
                    rec != asio::error::eof && rec != bhttp::error::partial_message &&
                    rec != asio::error::connection_reset) {
