@@ -203,12 +203,10 @@ void ProviderApi::AddRoutes() {
             : std::string();
     const Millis now = clock_.Now();
     http::Response response;
-    bool replayed = false;
     store_.Write([&](StoreTx& tx) {
       if (key) {
         if (auto seen = tx.GetIdempotency(company.id, *key);
             seen && now - seen->created_at < options_.idempotency_window) {
-          replayed = true;
           if (seen->request_hash != request_hash) {
             response = http::ErrorResponse(409, "idempotency_key_reused",
                                            "this Idempotency-Key was used with another request");
@@ -225,7 +223,6 @@ void ProviderApi::AddRoutes() {
       if (key) tx.PutIdempotency(company.id, *key, {request_hash, response.status, response.body, now});
       return true;
     });
-    (void)replayed;
     return response;
   };
 

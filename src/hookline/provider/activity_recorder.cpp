@@ -132,7 +132,8 @@ std::variant<RecordedActivity, Problem> RecordActivity(store::StoreTx& tx,
                                model::ChannelName(spec.channel), campaign->id,
                                model::ChannelName(campaign->campaign_type))};
   }
-  if (!tx.GetEnrollment(company_id, request.campaign_id, request.lead_id)) {
+  auto enrollment = tx.GetEnrollment(company_id, request.campaign_id, request.lead_id);
+  if (!enrollment) {
     return Problem{422, "lead_not_enrolled",
                    fmt::format("lead '{}' is not enrolled in campaign '{}': enroll it with PUT "
                                "/v1/campaigns/{}/leads/{}",
@@ -153,9 +154,13 @@ std::variant<RecordedActivity, Problem> RecordActivity(store::StoreTx& tx,
   const std::string event_id = NewId("msg_", now);
   const std::optional<std::string> status =
       request.latest_status ? request.latest_status : std::string(spec.default_status);
-  tx.AppendActivity(company_id, request.campaign_id, request.lead_id,
-                    {std::string(spec.action), occurred_at}, event_id, status);
-  auto enrollment = tx.GetEnrollment(company_id, request.campaign_id, request.lead_id);
+  model::Activity activity{std::string(spec.action), occurred_at};
+  tx.AppendActivity(company_id, request.campaign_id, request.lead_id, activity, event_id, status);
+  // The stored history is ordered by time, ties in arrival order: insert in the same place.
+  auto& history = enrollment->activity;
+  history.insert(std::upper_bound(history.begin(), history.end(), occurred_at,
+                                  [](Millis t, const model::Activity& a) { return t < a.action_time; }),
+                 std::move(activity));
 
   model::PayloadParts parts;
   parts.spec = &spec;
