@@ -37,6 +37,12 @@ int main(int argc, char** argv) {
       ->envname("HOOKLINE_MASTER_KEY_FILE");
   serve_cmd->add_option("--max-body-bytes", serve.max_body_bytes, "Largest request body accepted")
       ->envname("HOOKLINE_MAX_BODY_BYTES")->capture_default_str()->check(CLI::Range(1024, 64 << 20));
+  serve_cmd->add_option("--disable-endpoint-after", serve.disable_endpoint_after,
+                        "Disable an endpoint that failed without a success for this long")
+      ->envname("HOOKLINE_DISABLE_ENDPOINT_AFTER")->capture_default_str();
+  serve_cmd->add_option("--resolve", serve.resolve,
+                        "Pin HOST:PORT:ADDRESS for deliveries, like curl --resolve (repeatable)")
+      ->envname("HOOKLINE_RESOLVE")->delimiter(',');
   if (const char* key = std::getenv("HOOKLINE_MASTER_KEY")) serve.master_key = key;
 
   auto* company_cmd = app.add_subcommand("company", "Manage companies (tenants)");

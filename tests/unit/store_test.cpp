@@ -134,9 +134,9 @@ TEST(SqliteStore, ClaimsLeaseDueDeliveriesOnce) {
   });
   std::vector<ClaimedDelivery> first, second, after_lease;
   store->Write([&](StoreTx& tx) {
-    first = tx.ClaimDueDeliveries(1000, 5000, 10);
-    second = tx.ClaimDueDeliveries(1000, 5000, 10);
-    after_lease = tx.ClaimDueDeliveries(5000, 9000, 10);
+    first = tx.ClaimDueDeliveries(1000, 5000, {.limit = 10});
+    second = tx.ClaimDueDeliveries(1000, 5000, {.limit = 10});
+    after_lease = tx.ClaimDueDeliveries(5000, 9000, {.limit = 10});
     return true;
   });
   ASSERT_EQ(first.size(), 1u);
@@ -148,12 +148,12 @@ TEST(SqliteStore, ClaimsLeaseDueDeliveriesOnce) {
   store->Write([&](StoreTx& tx) {
     tx.RecordAttempt({0, first[0].delivery_id, 5000, 3, 500, std::nullopt, "oops"},
                      {first[0].delivery_id, DeliveryStatus::kPending, 1, 7000, 5003});
-    EXPECT_TRUE(tx.ClaimDueDeliveries(6999, 20000, 10).empty());  // not yet due
+    EXPECT_TRUE(tx.ClaimDueDeliveries(6999, 20000, {.limit = 10}).empty());  // not yet due
     EXPECT_EQ(tx.NextDueAt(), 7000);
-    EXPECT_EQ(tx.ClaimDueDeliveries(7000, 20000, 10).size(), 1u);
+    EXPECT_EQ(tx.ClaimDueDeliveries(7000, 20000, {.limit = 10}).size(), 1u);
     tx.DisableEndpoint("ep_1", "test", 7000);
     tx.ReleaseAllLeases();
-    EXPECT_TRUE(tx.ClaimDueDeliveries(7000, 20000, 10).empty());  // disabled endpoints wait
+    EXPECT_TRUE(tx.ClaimDueDeliveries(7000, 20000, {.limit = 10}).empty());  // disabled endpoints wait
     return true;
   });
 }

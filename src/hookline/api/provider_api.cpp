@@ -6,6 +6,7 @@
 
 #include "hookline/api/json_io.hpp"
 #include "hookline/api/views.hpp"
+#include "hookline/delivery/operational_events.hpp"
 #include "hookline/delivery/url_guard.hpp"
 #include "hookline/model/catalog.hpp"
 #include "hookline/provider/activity_recorder.hpp"
@@ -117,10 +118,11 @@ std::variant<std::optional<std::vector<std::string>>, Problem> ParseEventTypes(c
   for (const auto& item : v->get_array()) {
     if (!item.is_string()) return Invalid("'event_types' must hold strings");
     const std::string_view name = item.get_string();
-    if (model::FindEvent(name) == nullptr) {
+    if (model::FindEvent(name) == nullptr && !delivery::IsOperationalEvent(name)) {
       return Problem{422, "unknown_event",
-                     fmt::format("unknown event '{}' in 'event_types'; known events: {}", name,
-                                 model::KnownEventNames())};
+                     fmt::format("unknown event '{}' in 'event_types'; known events: {}, "
+                                 "endpoint.disabled, endpoint.recovered, delivery.exhausted",
+                                 name, model::KnownEventNames())};
     }
     if (std::find(types.begin(), types.end(), name) == types.end()) types.emplace_back(name);
   }
@@ -135,6 +137,23 @@ std::variant<std::optional<std::optional<std::int64_t>>, Problem> ParseRateLimit
     return Invalid("'rate_limit_per_s' must be a whole number from 1 to 100000, or null");
   }
   return std::optional<std::optional<std::int64_t>>{v->get_int64()};
+}
+
+std::variant<std::optional<store::Ordering>, Problem> ParseOrderingField(const json::object& body) {
+  const auto* v = body.if_contains("ordering");
+  if (v == nullptr || v->is_null()) return std::optional<store::Ordering>{};
+  auto ordering = v->is_string() ? store::ParseOrdering(v->get_string()) : std::nullopt;
+  if (!ordering) return Invalid("'ordering' must be \"none\" or \"per_lead\"");
+  return ordering;
+}
+
+json::object StatsView(const store::EndpointStats& s) {
+  auto opt = [](const std::optional<std::int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); };
+  return {{"attempts", s.attempts},
+          {"succeeded", s.succeeded},
+          {"success_rate", s.attempts ? json::value(static_cast<double>(s.succeeded) / static_cast<double>(s.attempts))
+                                      : json::value(nullptr)},
+          {"latency_ms", json::object{{"p50", opt(s.p50_ms)}, {"p99", opt(s.p99_ms)}}}};
 }
 
 }  // namespace
@@ -450,6 +469,7 @@ void ProviderApi::AddRoutes() {
     HL_TRY(headers, ParseHeaders(body));
     HL_TRY(rate_limit, ParseRateLimit(body));
     HL_TRY(secret_text, OptionalString(body, "secret", 256));
+    HL_TRY(ordering, ParseOrderingField(body));
     std::optional<signing::WebhookSecret> secret =
         secret_text ? signing::WebhookSecret::Parse(*secret_text) : signing::WebhookSecret::Generate();
     if (!secret) {
@@ -465,6 +485,7 @@ void ProviderApi::AddRoutes() {
     endpoint.headers = headers.value_or(store::HeaderList{});
     endpoint.rate_limit_per_s = rate_limit.value_or(std::nullopt);
     endpoint.secret_sealed = secrets_.Seal(secret->ToString());
+    endpoint.ordering = ordering.value_or(store::Ordering::kNone);
     endpoint.created_at = now;
     endpoint.updated_at = now;
     return write(ctx, c, [&](StoreTx& tx) {
@@ -517,6 +538,7 @@ void ProviderApi::AddRoutes() {
     HL_TRY(event_types, ParseEventTypes(body));
     HL_TRY(headers, ParseHeaders(body));
     HL_TRY(rate_limit, ParseRateLimit(body));
+    HL_TRY(ordering, ParseOrderingField(body));
     std::optional<bool> disabled;
     if (const auto* d = body.if_contains("disabled")) {
       if (!d->is_bool()) return ProblemResponse(Invalid("'disabled' must be true or false"));
@@ -524,7 +546,7 @@ void ProviderApi::AddRoutes() {
     }
     for (const auto& kv : body) {
       static constexpr std::string_view kKnown[] = {"url", "description", "event_types", "headers",
-                                                    "rate_limit_per_s", "disabled"};
+                                                    "rate_limit_per_s", "disabled", "ordering"};
       if (std::find(std::begin(kKnown), std::end(kKnown), kv.key()) == std::end(kKnown)) {
         return ProblemResponse(Invalid(fmt::format("'{}' cannot be changed with PATCH", std::string_view(kv.key()))));
       }
@@ -538,9 +560,12 @@ void ProviderApi::AddRoutes() {
       if (event_types) endpoint->event_types = *event_types;
       if (headers) endpoint->headers = *headers;
       if (rate_limit) endpoint->rate_limit_per_s = *rate_limit;
-      if (disabled) {
+      if (ordering) endpoint->ordering = *ordering;
+      if (disabled && *disabled != endpoint->disabled) {
         endpoint->disabled = *disabled;
         endpoint->disabled_reason = *disabled ? std::optional<std::string>("disabled by the API") : std::nullopt;
+        // Enabled again: a fresh start, or the old failure streak would disable it at once.
+        if (!*disabled) endpoint->failing_since = std::nullopt;
       }
       endpoint->updated_at = clock_.Now();
       tx.UpdateEndpoint(*endpoint);
@@ -558,6 +583,109 @@ void ProviderApi::AddRoutes() {
     });
   }));
 
+  router_.Add("POST", "/v1/endpoints/{}/rotate-secret", authed([=, this](RouteContext& ctx, const store::Company& c) {
+    HL_TRY(body, ParseObjectBody(ctx.request, /*allow_empty=*/true));
+    HL_TRY(secret_text, OptionalString(body, "secret", 256));
+    std::optional<signing::WebhookSecret> secret =
+        secret_text ? signing::WebhookSecret::Parse(*secret_text) : signing::WebhookSecret::Generate();
+    if (!secret) {
+      return ProblemResponse(Invalid("'secret' must be \"whsec_\" followed by base64 of 16 to 64 bytes"));
+    }
+    const Millis now = clock_.Now();
+    return write(ctx, c, [&](StoreTx& tx) {
+      auto endpoint = tx.GetEndpoint(c.id, ctx.params[0]);
+      if (!endpoint) return ProblemResponse(NotFound(fmt::format("endpoint '{}' does not exist", ctx.params[0])));
+      endpoint->previous_secret_sealed = endpoint->secret_sealed;
+      endpoint->previous_secret_expires_at = now + options_.secret_overlap;
+      endpoint->secret_sealed = secrets_.Seal(secret->ToString());
+      endpoint->updated_at = now;
+      tx.UpdateEndpoint(*endpoint);
+      return JsonResponse(200, json::object{{"endpoint_id", endpoint->id},
+                                            {"secret", secret->ToString()},
+                                            {"previous_secret_expires_at",
+                                             FormatIso8601(*endpoint->previous_secret_expires_at)}});
+    });
+  }));
+  router_.Add("POST", "/v1/endpoints/{}/recover", authed([=, this](RouteContext& ctx, const store::Company& c) {
+    HL_TRY(body, ParseObjectBody(ctx.request));
+    HL_TRY(since_text, RequiredString(body, "since", 64));
+    HL_TRY(until_text, OptionalString(body, "until", 64));
+    store::RequeueFilter filter;
+    filter.company_id = c.id;
+    filter.endpoint_id = ctx.params[0];
+    filter.statuses = {store::DeliveryStatus::kFailed, store::DeliveryStatus::kSkipped};
+    filter.since = ParseIso8601(since_text);
+    if (!filter.since) return ProblemResponse({422, "invalid_timestamp", "'since' must be an ISO-8601 timestamp with an offset"});
+    if (until_text) {
+      filter.until = ParseIso8601(*until_text);
+      if (!filter.until) return ProblemResponse({422, "invalid_timestamp", "'until' must be an ISO-8601 timestamp with an offset"});
+    }
+    int queued = 0;
+    auto response = write(ctx, c, [&](StoreTx& tx) {
+      if (!tx.GetEndpoint(c.id, ctx.params[0])) {
+        return ProblemResponse(NotFound(fmt::format("endpoint '{}' does not exist", ctx.params[0])));
+      }
+      queued = tx.RequeueDeliveries(filter, clock_.Now());
+      return JsonResponse(202, json::object{{"endpoint_id", ctx.params[0]}, {"queued", queued}});
+    });
+    if (queued > 0 && on_new_deliveries_) on_new_deliveries_();
+    return response;
+  }));
+  router_.Add("GET", "/v1/endpoints/{}/stats", authed([this](RouteContext& ctx, const store::Company& c) {
+    const Millis now = clock_.Now();
+    std::optional<json::object> view;
+    store_.Read([&](StoreTx& tx) {
+      if (!tx.GetEndpoint(c.id, ctx.params[0])) return;
+      view = json::object{{"endpoint_id", ctx.params[0]},
+                          {"last_hour", StatsView(tx.GetEndpointStats(ctx.params[0], now - 3'600'000))},
+                          {"last_day", StatsView(tx.GetEndpointStats(ctx.params[0], now - 86'400'000))}};
+    });
+    if (!view) return ProblemResponse(NotFound(fmt::format("endpoint '{}' does not exist", ctx.params[0])));
+    return JsonResponse(200, *view);
+  }));
+  router_.Add("POST", "/v1/events/{}/redeliver", authed([=, this](RouteContext& ctx, const store::Company& c) {
+    HL_TRY(body, ParseObjectBody(ctx.request, /*allow_empty=*/true));
+    HL_TRY(endpoint_id, OptionalString(body, "endpoint_id", 128));
+    int queued = 0;
+    auto response = write(ctx, c, [&](StoreTx& tx) {
+      auto event = tx.GetEvent(c.id, ctx.params[0]);
+      if (!event) return ProblemResponse(NotFound(fmt::format("event '{}' does not exist", ctx.params[0])));
+      const Millis now = clock_.Now();
+      store::RequeueFilter filter;
+      filter.company_id = c.id;
+      filter.event_id = event->id;
+      filter.endpoint_id = endpoint_id;
+      filter.statuses = {store::DeliveryStatus::kSucceeded, store::DeliveryStatus::kFailed,
+                         store::DeliveryStatus::kSkipped};
+      if (endpoint_id) {
+        if (!tx.GetEndpoint(c.id, *endpoint_id)) {
+          return ProblemResponse(NotFound(fmt::format("endpoint '{}' does not exist", *endpoint_id)));
+        }
+        bool exists = false;
+        for (const auto& d : tx.ListDeliveriesOfEvent(c.id, event->id)) exists |= d.endpoint_id == *endpoint_id;
+        if (!exists) {
+          // An endpoint made after the event (or not subscribed then) gets it now.
+          store::DeliveryRecord delivery;
+          delivery.event_id = event->id;
+          delivery.endpoint_id = *endpoint_id;
+          delivery.company_id = c.id;
+          delivery.next_attempt_at = now;
+          delivery.created_at = now;
+          delivery.updated_at = now;
+          delivery.lead_id = event->lead_id;
+          delivery.occurred_at = event->occurred_at;
+          delivery.event_seq = event->seq;
+          tx.InsertDelivery(delivery);
+          queued = 1;
+        }
+      }
+      queued += tx.RequeueDeliveries(filter, now);
+      return JsonResponse(202, json::object{{"event_id", event->id}, {"queued", queued}});
+    });
+    if (queued > 0 && on_new_deliveries_) on_new_deliveries_();
+    return response;
+  }));
+
   // --- events ---
   router_.Add("GET", "/v1/events", authed([this](RouteContext& ctx, const store::Company& c) {
     HL_TRY(page, ParseListParams(ctx));
@@ -570,7 +698,7 @@ void ProviderApi::AddRoutes() {
       return v && !v->empty() ? std::optional<std::string>(std::string(*v)) : std::nullopt;
     };
     filter.event = opt("event");
-    if (filter.event && !model::FindEvent(*filter.event)) {
+    if (filter.event && !model::FindEvent(*filter.event) && !delivery::IsOperationalEvent(*filter.event)) {
       return ProblemResponse({400, "unknown_event", fmt::format("unknown event '{}'; known events: {}",
                                                                 *filter.event, model::KnownEventNames())});
     }
@@ -609,7 +737,7 @@ void ProviderApi::AddRoutes() {
         json::object dv;
         dv["endpoint_id"] = d.endpoint_id;
         dv["status"] = store::DeliveryStatusName(d.status);
-        dv["attempt_count"] = d.attempts;
+        dv["attempt_count"] = d.total_attempts;
         dv["next_attempt_at"] = d.next_attempt_at ? json::value(FormatIso8601(*d.next_attempt_at)) : json::value(nullptr);
         dv["attempts"] = std::move(attempts);
         deliveries.push_back(std::move(dv));

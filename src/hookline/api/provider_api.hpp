@@ -14,6 +14,8 @@ namespace hookline::api {
 struct ProviderApiOptions {
   bool allow_private_endpoints = false;
   Millis idempotency_window = 24 * 3'600'000;
+  //! How long a rotated-out secret keeps signing beside the new one.
+  Millis secret_overlap = 24 * 3'600'000;
 };
 
 //! The provider's REST API (API.md, "Provider API"). Handlers are plain functions of the

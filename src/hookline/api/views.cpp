@@ -66,8 +66,10 @@ json::object EndpointView(const store::EndpointRecord& e) {
   for (const auto& [k, v] : e.headers) headers[k] = v;
   o["headers"] = std::move(headers);
   o["rate_limit_per_s"] = e.rate_limit_per_s ? json::value(*e.rate_limit_per_s) : json::value(nullptr);
+  o["ordering"] = store::OrderingName(e.ordering);
   o["disabled"] = e.disabled;
   o["disabled_reason"] = Nullable(e.disabled_reason);
+  o["failing_since"] = e.failing_since ? json::value(FormatIso8601(*e.failing_since)) : json::value(nullptr);
   o["created_at"] = FormatIso8601(e.created_at);
   o["updated_at"] = FormatIso8601(e.updated_at);
   return o;
@@ -77,9 +79,11 @@ json::object EventSummaryView(const store::EventRecord& e) {
   json::object o;
   o["id"] = e.id;
   o["event"] = e.event;
-  o["campaign_id"] = e.campaign_id;
-  o["lead_id"] = e.lead_id;
-  o["sender_id"] = e.sender_id;
+  // Operational events (endpoint.*, delivery.*) are about no campaign, lead or sender.
+  auto id_or_null = [](const std::string& id) { return id.empty() ? json::value(nullptr) : json::value(id); };
+  o["campaign_id"] = id_or_null(e.campaign_id);
+  o["lead_id"] = id_or_null(e.lead_id);
+  o["sender_id"] = id_or_null(e.sender_id);
   o["occurred_at"] = FormatIso8601(e.occurred_at);
   o["created_at"] = FormatIso8601(e.created_at);
   boost::system::error_code ec;

@@ -12,6 +12,7 @@
 #include "hookline/api/provider_api.hpp"
 #include "hookline/app/master_key.hpp"
 #include "hookline/delivery/dispatcher.hpp"
+#include "hookline/delivery/url_guard.hpp"
 #include "hookline/http/server.hpp"
 #include "hookline/store/store.hpp"
 #include "hookline/util/ids.hpp"
@@ -85,6 +86,11 @@ int RunServe(const ServeOptions& options) {
     throw std::invalid_argument("--attempt-timeout must be a duration from 100ms to 5m, like 15s");
   }
 
+  const auto disable_after = ParseDuration(options.disable_endpoint_after);
+  if (!disable_after || *disable_after < 60'000) {
+    throw std::invalid_argument("--disable-endpoint-after must be a duration of at least 1m, like 5d");
+  }
+
   auto store = store::OpenStore(options.db);
   crypto::SecretBox secrets(LoadOrCreateMasterKey(
       options.master_key, options.master_key_file.value_or(DefaultKeyFile(options.db))));
@@ -96,11 +102,20 @@ int RunServe(const ServeOptions& options) {
     });
   }
 
-  auto sender = http::MakeCurlSender();
+  http::CurlSenderOptions sender_options;
+  sender_options.resolve = options.resolve;
+  if (!options.allow_private_endpoints) {
+    // Checked on the address actually connected to: DNS cannot re-point a saved name.
+    sender_options.address_allowed = [](const sockaddr* address) {
+      return !delivery::IsForbiddenSocketAddress(address);
+    };
+  }
+  auto sender = http::MakeCurlSender(std::move(sender_options));
   delivery::DispatcherOptions dispatch_options;
   dispatch_options.attempt_timeout = *attempt_timeout;
   dispatch_options.connect_timeout = std::min<Millis>(*attempt_timeout, 10'000);
   dispatch_options.lease = *attempt_timeout + 60'000;
+  dispatch_options.disable_after = *disable_after;
   delivery::Dispatcher dispatcher(*store, *sender, SystemClock::Instance(), std::move(*retry),
                                   secrets, dispatch_options);
 

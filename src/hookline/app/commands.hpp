@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "hookline/util/time.hpp"
 
@@ -16,6 +17,8 @@ struct ServeOptions {
   std::optional<std::string> master_key;       //!< base64; from HOOKLINE_MASTER_KEY
   std::optional<std::string> master_key_file;  //!< default: the database path + ".key"
   std::size_t max_body_bytes = 1 << 20;
+  std::string disable_endpoint_after = "5d";
+  std::vector<std::string> resolve;  //!< "HOST:PORT:ADDRESS" pins, like curl --resolve
 };
 
 //! Runs the provider until SIGINT or SIGTERM. Prints "listening on http://HOST:PORT" as the

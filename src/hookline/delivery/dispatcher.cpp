@@ -1,7 +1,9 @@
 #include "hookline/delivery/dispatcher.hpp"
 
+#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "hookline/delivery/operational_events.hpp"
 #include "hookline/signing/webhook_signature.hpp"
 
 namespace hookline::delivery {
@@ -30,7 +32,6 @@ void Dispatcher::Stop(std::chrono::milliseconds grace) {
   if (!thread_.joinable()) return;
   claiming_ = false;
   const auto deadline = std::chrono::steady_clock::now() + grace;
-  // The loop drains in-flight attempts while claiming_ is false; give it until the deadline.
   // The loop keeps collecting answers while claiming_ is false; wait for it to drain.
   while (!drained_ && std::chrono::steady_clock::now() < deadline) {
     sender_.Wake();
@@ -39,6 +40,23 @@ void Dispatcher::Stop(std::chrono::milliseconds grace) {
   running_ = false;
   sender_.Wake();
   thread_.join();
+  HandBack();
+}
+
+void Dispatcher::HandBack() {
+  if (in_flight_.empty()) return;
+  std::vector<std::int64_t> ids;
+  for (const auto& [tag, flight] : in_flight_) ids.push_back(flight.delivery.delivery_id);
+  try {
+    store_.Write([&](store::StoreTx& tx) {
+      tx.ReleaseLeases(ids);
+      return true;
+    });
+    spdlog::info("handed {} unfinished deliveries back for the next start", ids.size());
+  } catch (const std::exception& e) {
+    spdlog::warn("could not hand back {} deliveries (their leases will run out): {}", ids.size(), e.what());
+  }
+  in_flight_.clear();
 }
 
 void Dispatcher::Notify() {
@@ -75,27 +93,87 @@ std::chrono::milliseconds Dispatcher::IdleWait() {
   return std::chrono::milliseconds{wait};
 }
 
+void Dispatcher::Refill(EndpointState& state, Millis now) const {
+  if (!state.rate_limit_per_s) return;
+  const double rate = static_cast<double>(*state.rate_limit_per_s);
+  // A bucket of one second's worth: bursts up to the rate, never beyond.
+  state.tokens = std::min(rate, state.tokens + rate * static_cast<double>(now - state.refilled_at) / 1000.0);
+  state.refilled_at = now;
+}
+
+const char* Dispatcher::Blocked(EndpointState& state, Millis now) const {
+  if (state.in_flight >= options_.max_in_flight_per_endpoint) return "at capacity";
+  if (now < state.open_until) return "circuit open";
+  // Half-open: the cool-down is over but the circuit has not closed; one probe at a time.
+  if (state.consecutive_failures >= options_.breaker_failures && state.in_flight > 0) return "probing";
+  Refill(state, now);
+  if (state.rate_limit_per_s && state.tokens < 1.0) return "rate limited";
+  return nullptr;
+}
+
+void Dispatcher::NoteOutcome(EndpointState& state, bool success, Millis now) {
+  if (success) {
+    state.consecutive_failures = 0;
+    state.open_until = 0;
+    state.cooldown = 0;
+    return;
+  }
+  ++state.consecutive_failures;
+  // Failures of requests sent before the circuit opened do not extend the cool-down.
+  if (state.consecutive_failures >= options_.breaker_failures && now >= state.open_until) {
+    state.cooldown = state.cooldown == 0 ? options_.breaker_cooldown
+                                         : std::min(state.cooldown * 2, options_.breaker_max_cooldown);
+    state.open_until = now + state.cooldown;
+  }
+}
+
 int Dispatcher::ClaimAndSend() {
   const int room = options_.max_in_flight - static_cast<int>(in_flight_.size());
   if (room <= 0) return 0;
   const Millis now = clock_.Now();
+  store::ClaimLimits limits;
+  limits.limit = std::min(room, options_.claim_batch);
+  limits.per_endpoint = options_.max_in_flight_per_endpoint;
+  for (auto& [id, state] : endpoints_) {
+    if (Blocked(state, now)) limits.skip_endpoints.push_back(id);
+  }
   std::vector<store::ClaimedDelivery> claimed;
   store_.Write([&](store::StoreTx& tx) {
-    claimed = tx.ClaimDueDeliveries(now, now + options_.lease, std::min(room, options_.claim_batch));
+    claimed = tx.ClaimDueDeliveries(now, now + options_.lease, limits);
     return true;
   });
+  std::vector<std::int64_t> give_back;
+  int sent = 0;
   for (auto& delivery : claimed) {
-    const Millis started = clock_.Now();
-    const std::int64_t timestamp_s = started / 1000;
+    EndpointState& state = endpoints_[delivery.endpoint_id];
+    if (state.rate_limit_per_s != delivery.rate_limit_per_s) {
+      state.rate_limit_per_s = delivery.rate_limit_per_s;
+      state.tokens = delivery.rate_limit_per_s ? static_cast<double>(*delivery.rate_limit_per_s) : 0;
+      state.refilled_at = now;
+    }
+    if (Blocked(state, now)) {  // the batch held more for this endpoint than it may take now
+      give_back.push_back(delivery.delivery_id);
+      continue;
+    }
     auto secret_text = secrets_.Open(delivery.secret_sealed);
-    std::optional<signing::WebhookSecret> secret;
-    if (secret_text) secret = signing::WebhookSecret::Parse(*secret_text);
-    if (!secret) {
-      spdlog::error("endpoint {}: its secret cannot be opened with this master key",
-                    delivery.endpoint_id);
+    std::vector<signing::WebhookSecret> secrets;
+    if (secret_text) {
+      if (auto secret = signing::WebhookSecret::Parse(*secret_text)) secrets.push_back(*secret);
+    }
+    if (secrets.empty()) {
+      spdlog::error("endpoint {}: its secret cannot be opened with this master key", delivery.endpoint_id);
       continue;  // the lease runs out; an operator must fix the master key
     }
-    const signing::WebhookSecret secrets[] = {*secret};
+    if (delivery.previous_secret_sealed) {
+      // Rotation: the old secret signs beside the new one until it expires.
+      if (auto old_text = secrets_.Open(*delivery.previous_secret_sealed)) {
+        if (auto old_secret = signing::WebhookSecret::Parse(*old_text)) secrets.push_back(*old_secret);
+      }
+    }
+    if (state.rate_limit_per_s) state.tokens -= 1.0;
+    ++state.in_flight;
+    const Millis started = clock_.Now();
+    const std::int64_t timestamp_s = started / 1000;
     const std::string signature =
         signing::SignatureHeader(secrets, delivery.event_id, timestamp_s, delivery.payload);
     http::OutboundRequest request;
@@ -107,63 +185,111 @@ int Dispatcher::ClaimAndSend() {
     request.total_timeout = std::chrono::milliseconds{options_.attempt_timeout};
     in_flight_[request.tag] = InFlight{std::move(delivery), started};
     sender_.Start(std::move(request));
+    ++sent;
   }
-  return static_cast<int>(claimed.size());
+  if (!give_back.empty()) {
+    store_.Write([&](store::StoreTx& tx) {
+      tx.ReleaseLeases(give_back);
+      return true;
+    });
+  }
+  return sent;
 }
 
 int Dispatcher::RecordResults(std::vector<http::OutboundResult> results) {
   if (results.empty()) return 0;
   const Millis now = clock_.Now();
-  std::vector<std::pair<store::AttemptRecord, store::DeliveryUpdate>> records;
-  std::vector<std::string> endpoints_gone;
-  records.reserve(results.size());
+  struct Outcome {
+    store::AttemptRecord attempt;
+    store::DeliveryUpdate update;
+    store::ClaimedDelivery delivery;
+    bool success = false;
+    bool gone = false;  //!< 410: disable the endpoint
+  };
+  std::vector<Outcome> outcomes;
+  outcomes.reserve(results.size());
   for (auto& result : results) {
     auto it = in_flight_.find(result.tag);
     if (it == in_flight_.end()) continue;
-    const InFlight flight = std::move(it->second);
+    Outcome o;
+    o.delivery = std::move(it->second.delivery);
+    o.attempt.started_at = it->second.started_at;
     in_flight_.erase(it);
 
-    store::AttemptRecord attempt;
-    attempt.delivery_id = flight.delivery.delivery_id;
-    attempt.started_at = flight.started_at;
-    attempt.duration_ms = result.duration_ms;
-    attempt.status_code = result.status;
-    attempt.error = result.error;
-    attempt.response_head = std::move(result.body_head);
+    o.attempt.delivery_id = o.delivery.delivery_id;
+    o.attempt.duration_ms = result.duration_ms;
+    o.attempt.status_code = result.status;
+    o.attempt.error = result.error;
+    o.attempt.response_head = std::move(result.body_head);
 
-    store::DeliveryUpdate update;
-    update.delivery_id = flight.delivery.delivery_id;
-    update.attempts = flight.delivery.attempts + 1;
-    update.now = now;
+    o.update.delivery_id = o.delivery.delivery_id;
+    o.update.attempts = o.delivery.attempts + 1;
+    o.update.now = now;
     const int code = result.status.value_or(0);
-    if (code >= 200 && code < 300) {
-      update.status = DeliveryStatus::kSucceeded;
+    o.success = code >= 200 && code < 300;
+    if (o.success) {
+      o.update.status = DeliveryStatus::kSucceeded;
     } else if (code == 410) {
       // The receiver says this endpoint is gone for good: stop sending to it.
-      update.status = DeliveryStatus::kFailed;
-      endpoints_gone.push_back(flight.delivery.endpoint_id);
+      o.update.status = DeliveryStatus::kFailed;
+      o.gone = true;
     } else {
       std::optional<Millis> retry_after;
       if ((code == 429 || code == 503) && result.retry_after) {
         retry_after = ParseRetryAfter(*result.retry_after, now);
       }
-      if (auto delay = retry_policy_.NextDelay(update.attempts, retry_after)) {
-        update.status = DeliveryStatus::kPending;
-        update.next_attempt_at = now + *delay;
+      if (auto delay = retry_policy_.NextDelay(o.update.attempts, retry_after)) {
+        o.update.status = DeliveryStatus::kPending;
+        o.update.next_attempt_at = now + *delay;
       } else {
-        update.status = DeliveryStatus::kFailed;
+        o.update.status = DeliveryStatus::kFailed;
       }
     }
-    records.emplace_back(std::move(attempt), update);
+    EndpointState& state = endpoints_[o.delivery.endpoint_id];
+    --state.in_flight;
+    NoteOutcome(state, o.success, now);
+    outcomes.push_back(std::move(o));
   }
   store_.Write([&](store::StoreTx& tx) {
-    for (const auto& [attempt, update] : records) tx.RecordAttempt(attempt, update);
-    for (const auto& endpoint : endpoints_gone) {
-      tx.DisableEndpoint(endpoint, "the endpoint answered 410 Gone", now);
+    for (const auto& o : outcomes) {
+      tx.RecordAttempt(o.attempt, o.update);
+      const auto health = tx.RecordEndpointOutcome(o.delivery.endpoint_id, o.success, now);
+      const bool operational = IsOperationalEvent(o.delivery.event);
+      if (o.update.status == DeliveryStatus::kFailed && !operational) {
+        boost::json::object data;
+        data["event_id"] = o.delivery.event_id;
+        data["event"] = o.delivery.event;
+        data["endpoint_id"] = o.delivery.endpoint_id;
+        data["attempts"] = o.update.attempts;
+        data["last_status_code"] = o.attempt.status_code ? boost::json::value(*o.attempt.status_code) : nullptr;
+        data["last_error"] = o.attempt.error ? boost::json::value(*o.attempt.error) : nullptr;
+        EmitOperationalEvent(tx, o.delivery.company_id, kDeliveryExhausted, std::move(data), "", now);
+      }
+      std::optional<std::string> disable_reason;
+      if (o.gone) {
+        disable_reason = "the endpoint answered 410 Gone";
+      } else if (!o.success && health.failing_since_after &&
+                 now - *health.failing_since_after >= options_.disable_after) {
+        disable_reason = "every attempt failed since " + FormatIso8601(*health.failing_since_after);
+      }
+      auto endpoint = disable_reason || (o.success && health.failing_since_before)
+                          ? tx.GetEndpointById(o.delivery.endpoint_id)
+                          : std::nullopt;
+      if (!endpoint) continue;
+      boost::json::object data{{"endpoint_id", endpoint->id}, {"url", endpoint->url}};
+      if (disable_reason && !endpoint->disabled) {
+        tx.DisableEndpoint(endpoint->id, *disable_reason, now);
+        spdlog::warn("endpoint {} disabled: {}", endpoint->id, *disable_reason);
+        data["reason"] = *disable_reason;
+        EmitOperationalEvent(tx, endpoint->company_id, kEndpointDisabled, std::move(data), endpoint->id, now);
+      } else if (o.success && health.failing_since_before) {
+        data["failing_since"] = FormatIso8601(*health.failing_since_before);
+        EmitOperationalEvent(tx, endpoint->company_id, kEndpointRecovered, std::move(data), "", now);
+      }
     }
     return true;
   });
-  return static_cast<int>(records.size());
+  return static_cast<int>(outcomes.size());
 }
 
 std::vector<std::pair<std::string, std::string>> DeliveryHeaders(

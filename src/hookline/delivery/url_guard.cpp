@@ -1,6 +1,7 @@
 #include "hookline/delivery/url_guard.hpp"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <cstring>
 
@@ -43,6 +44,18 @@ bool IsForbiddenAddress(const unsigned char* a, size_t size) {
     return ForbiddenV4(a + 12);
   }
   return false;
+}
+
+bool IsForbiddenSocketAddress(const sockaddr* address) {
+  if (address->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(address);
+    return IsForbiddenAddress(reinterpret_cast<const unsigned char*>(&in->sin_addr), 4);
+  }
+  if (address->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(address);
+    return IsForbiddenAddress(reinterpret_cast<const unsigned char*>(&in6->sin6_addr), 16);
+  }
+  return true;
 }
 
 std::optional<std::string> CheckEndpointUrl(std::string_view text, bool allow_private) {

@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include <sys/socket.h>
+
 namespace hookline::delivery {
 
 //! Checks an endpoint URL when it is saved: absolute http or https with a host, no
@@ -16,5 +18,8 @@ std::optional<std::string> CheckEndpointUrl(std::string_view url, bool allow_pri
 //! True when the IPv4 (network order as 4 bytes) or IPv6 (16 bytes) address is one hookline
 //! must not send to by default.
 bool IsForbiddenAddress(const unsigned char* bytes, size_t size);
+
+//! The same check on a socket address (AF_INET or AF_INET6; other families are forbidden).
+bool IsForbiddenSocketAddress(const sockaddr* address);
 
 }  // namespace hookline::delivery

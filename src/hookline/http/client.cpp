@@ -1,6 +1,8 @@
 #include "hookline/http/client.hpp"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 
 #include <chrono>
 #include <mutex>
@@ -16,6 +18,8 @@ constexpr std::size_t kBodyHeadLimit = 1024;
 std::once_flag g_curl_init;
 
 struct Transfer {
+  const CurlSenderOptions* options = nullptr;
+  std::string refused_address;  //!< set when the address filter refused the connection
   OutboundResult result;
   std::string body;
   curl_slist* headers = nullptr;
@@ -56,9 +60,26 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   return len;
 }
 
+curl_socket_t OpenSocket(void* user, curlsocktype, curl_sockaddr* address) {
+  auto* t = static_cast<Transfer*>(user);
+  const auto& filter = t->options->address_allowed;
+  if (filter && !filter(&address->addr)) {
+    char text[INET6_ADDRSTRLEN] = "?";
+    if (address->family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&address->addr)->sin_addr, text, sizeof text);
+    } else if (address->family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&address->addr)->sin6_addr, text, sizeof text);
+    }
+    t->refused_address = text;
+    return CURL_SOCKET_BAD;
+  }
+  return socket(address->family, address->socktype, address->protocol);
+}
+
 class CurlSender final : public HttpSender {
  public:
-  CurlSender() {
+  explicit CurlSender(CurlSenderOptions options) : options_(std::move(options)) {
+    for (const auto& entry : options_.resolve) resolve_ = curl_slist_append(resolve_, entry.c_str());
     std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     multi_ = curl_multi_init();
     if (!multi_) throw std::runtime_error("curl_multi_init failed");
@@ -73,11 +94,13 @@ class CurlSender final : public HttpSender {
     }
     for (CURL* easy : idle_) curl_easy_cleanup(easy);
     curl_multi_cleanup(multi_);
+    curl_slist_free_all(resolve_);
   }
 
   void Start(OutboundRequest request) override {
     auto t = std::make_unique<Transfer>();
     t->result.tag = request.tag;
+    t->options = &options_;
     t->body = std::move(request.body);
     CURL* easy = TakeEasy();
     t->easy = easy;
@@ -99,6 +122,9 @@ class CurlSender final : public HttpSender {
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, OnHeader);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, t.get());
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, OpenSocket);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, t.get());
+    if (resolve_) curl_easy_setopt(easy, CURLOPT_RESOLVE, resolve_);
     t->started = std::chrono::steady_clock::now();
     curl_multi_add_handle(multi_, easy);
     transfers_.emplace(easy, std::move(t));
@@ -149,6 +175,9 @@ class CurlSender final : public HttpSender {
         long code = 0;
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
         t.result.status = static_cast<int>(code);
+      } else if (!t.refused_address.empty()) {
+        t.result.error = "refused to connect to " + t.refused_address +
+                         ": a loopback, private, link-local or reserved address";
       } else {
         t.result.error = curl_easy_strerror(msg->data.result);
       }
@@ -161,6 +190,8 @@ class CurlSender final : public HttpSender {
     return out;
   }
 
+  CurlSenderOptions options_;
+  curl_slist* resolve_ = nullptr;
   CURLM* multi_ = nullptr;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::vector<CURL*> idle_;
@@ -168,6 +199,8 @@ class CurlSender final : public HttpSender {
 
 }  // namespace
 
-std::unique_ptr<HttpSender> MakeCurlSender() { return std::make_unique<CurlSender>(); }
+std::unique_ptr<HttpSender> MakeCurlSender(CurlSenderOptions options) {
+  return std::make_unique<CurlSender>(std::move(options));
+}
 
 }  // namespace hookline::http

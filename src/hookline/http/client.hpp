@@ -2,6 +2,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+
+#include <sys/socket.h>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,9 +46,18 @@ class HttpSender {
   virtual void Wake() = 0;
 };
 
+struct CurlSenderOptions {
+  //! Called with every address a transfer is about to connect to (after DNS); false refuses
+  //! it, so a name that passed a check when saved cannot be re-pointed at a forbidden
+  //! address later (DNS rebinding). Unset: every address is allowed.
+  std::function<bool(const sockaddr* address)> address_allowed;
+  //! Fixed name resolutions, curl's "HOST:PORT:ADDRESS" form (like curl --resolve).
+  std::vector<std::string> resolve;
+};
+
 //! libcurl multi: connections reused across requests, redirects never followed, every
 //! transfer bounded by its connect and total timeouts. Answers beyond 1 KiB are read and
 //! discarded.
-std::unique_ptr<HttpSender> MakeCurlSender();
+std::unique_ptr<HttpSender> MakeCurlSender(CurlSenderOptions options = {});
 
 }  // namespace hookline::http

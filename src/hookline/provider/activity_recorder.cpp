@@ -198,6 +198,9 @@ std::variant<RecordedActivity, Problem> RecordActivity(store::StoreTx& tx,
     if (!endpoint.disabled) delivery.next_attempt_at = now;
     delivery.created_at = now;
     delivery.updated_at = now;
+    delivery.lead_id = event.lead_id;
+    delivery.occurred_at = event.occurred_at;
+    delivery.event_seq = event.seq;
     tx.InsertDelivery(delivery);
     ++recorded.deliveries;
   }

@@ -7,8 +7,16 @@
 namespace hookline::store {
 
 bool EndpointRecord::Subscribes(std::string_view event) const {
-  return event_types.empty() ||
-         std::find(event_types.begin(), event_types.end(), event) != event_types.end();
+  if (std::find(event_types.begin(), event_types.end(), event) != event_types.end()) return true;
+  return event_types.empty() && !event.starts_with("endpoint.") && !event.starts_with("delivery.");
+}
+
+std::string_view OrderingName(Ordering o) { return o == Ordering::kPerLead ? "per_lead" : "none"; }
+
+std::optional<Ordering> ParseOrdering(std::string_view s) {
+  if (s == "none") return Ordering::kNone;
+  if (s == "per_lead") return Ordering::kPerLead;
+  return std::nullopt;
 }
 
 std::string_view DeliveryStatusName(DeliveryStatus s) {

@@ -29,6 +29,11 @@ struct Company {
   Millis created_at = 0;
 };
 
+//! Whether deliveries to an endpoint wait for earlier ones about the same lead.
+enum class Ordering { kNone, kPerLead };
+std::string_view OrderingName(Ordering o);  //!< "none" | "per_lead"
+std::optional<Ordering> ParseOrdering(std::string_view s);
+
 struct EndpointRecord {
   std::string id;
   std::string company_id;
@@ -42,8 +47,15 @@ struct EndpointRecord {
   std::optional<std::string> disabled_reason = std::nullopt;
   Millis created_at = 0;
   Millis updated_at = 0;
+  Ordering ordering = Ordering::kNone;
+  //! After a rotation, the old secret keeps signing beside the new one until it expires.
+  std::optional<std::string> previous_secret_sealed = std::nullopt;
+  std::optional<Millis> previous_secret_expires_at = std::nullopt;
+  //! Start of the current run of failed attempts (no success since); nullopt when healthy.
+  std::optional<Millis> failing_since = std::nullopt;
 
-  //! True when this endpoint subscribes to `event`.
+  //! True when this endpoint subscribes to `event`. Empty event_types means every
+  //! Outboundry event; operational events (endpoint.*, delivery.*) only when named.
   bool Subscribes(std::string_view event) const;
 };
 
@@ -70,7 +82,11 @@ struct DeliveryRecord {
   std::string endpoint_id;
   std::string company_id;
   DeliveryStatus status = DeliveryStatus::kPending;
-  int attempts = 0;
+  int attempts = 0;  //!< attempts in the current round (the retry schedule's position)
+  int total_attempts = 0;  //!< every attempt ever recorded (read only)
+  std::string lead_id;     //!< for per-lead ordering ("" for operational events)
+  Millis occurred_at = 0;  //!< the event's time, for per-lead ordering
+  std::int64_t event_seq = 0;
   std::optional<Millis> next_attempt_at = std::nullopt;
   Millis created_at = 0;
   Millis updated_at = 0;
@@ -97,6 +113,40 @@ struct ClaimedDelivery {
   HeaderList headers;
   int attempts = 0;  //!< attempts made before this one
   std::string payload;
+  std::string event;    //!< the event name
+  std::string lead_id;  //!< "" for operational events
+  std::optional<std::string> previous_secret_sealed = std::nullopt;  //!< still valid at claim time
+  std::optional<std::int64_t> rate_limit_per_s = std::nullopt;
+};
+
+//! What a claim must leave alone.
+struct ClaimLimits {
+  int limit = 128;                      //!< deliveries in all
+  int per_endpoint = 16;                //!< deliveries per endpoint
+  std::vector<std::string> skip_endpoints = {};  //!< at capacity, rate limited or circuit open
+};
+
+//! Which deliveries to queue again.
+struct RequeueFilter {
+  std::string company_id;
+  std::optional<std::string> event_id = std::nullopt;
+  std::optional<std::string> endpoint_id = std::nullopt;
+  std::vector<DeliveryStatus> statuses = {};  //!< only deliveries in one of these
+  std::optional<Millis> since = std::nullopt;  //!< delivery created_at >= since
+  std::optional<Millis> until = std::nullopt;  //!< delivery created_at < until
+};
+
+struct EndpointStats {
+  std::int64_t attempts = 0;
+  std::int64_t succeeded = 0;
+  std::optional<std::int64_t> p50_ms = std::nullopt;
+  std::optional<std::int64_t> p99_ms = std::nullopt;
+};
+
+//! An endpoint's failure streak before and after one attempt's outcome.
+struct EndpointHealth {
+  std::optional<Millis> failing_since_before = std::nullopt;
+  std::optional<Millis> failing_since_after = std::nullopt;
 };
 
 //! The outcome of one attempt, applied to its delivery.
@@ -204,10 +254,21 @@ class StoreTx {
   virtual std::vector<DeliveryRecord> ListDeliveriesOfEvent(std::string_view company,
                                                             std::string_view event_id) = 0;
   virtual std::vector<AttemptRecord> ListAttempts(std::int64_t delivery_id) = 0;
-  //! Leases up to `limit` pending deliveries due at `now` (endpoint enabled, no live lease)
-  //! until `lease_until`, oldest due first.
+  //! Leases pending deliveries due at `now` until `lease_until`, oldest due first: endpoint
+  //! enabled and not in `limits.skip_endpoints`, no live lease, at most `limits.per_endpoint`
+  //! per endpoint, and for per-lead endpoints only when no earlier delivery about the same
+  //! lead is still pending.
   virtual std::vector<ClaimedDelivery> ClaimDueDeliveries(Millis now, Millis lease_until,
-                                                          int limit) = 0;
+                                                          const ClaimLimits& limits) = 0;
+  //! Gives claimed deliveries back at once (not sent after all).
+  virtual void ReleaseLeases(const std::vector<std::int64_t>& delivery_ids) = 0;
+  //! Keeps the endpoint's failure streak: a success ends it, a failure starts it if needed.
+  virtual EndpointHealth RecordEndpointOutcome(std::string_view endpoint_id, bool success,
+                                               Millis now) = 0;
+  virtual std::optional<EndpointRecord> GetEndpointById(std::string_view endpoint_id) = 0;
+  //! Makes matching deliveries pending again with a fresh retry schedule; returns how many.
+  virtual int RequeueDeliveries(const RequeueFilter& filter, Millis now) = 0;
+  virtual EndpointStats GetEndpointStats(std::string_view endpoint_id, Millis since) = 0;
   virtual void RecordAttempt(const AttemptRecord& attempt, const DeliveryUpdate& update) = 0;
   //! When the next pending delivery falls due, if any.
   virtual std::optional<Millis> NextDueAt() = 0;

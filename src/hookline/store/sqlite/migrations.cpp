@@ -130,6 +130,21 @@ CREATE TABLE idempotency_keys (
   PRIMARY KEY (company_id, key)
 ) WITHOUT ROWID;
 )sql"},
+      {2, "delivery engine: ordering, secret rotation, failure streaks", R"sql(
+ALTER TABLE endpoints ADD COLUMN ordering TEXT NOT NULL DEFAULT 'none';
+ALTER TABLE endpoints ADD COLUMN previous_secret_sealed BLOB;
+ALTER TABLE endpoints ADD COLUMN previous_secret_expires_at INTEGER;
+ALTER TABLE endpoints ADD COLUMN failing_since INTEGER;
+ALTER TABLE deliveries ADD COLUMN lead_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE deliveries ADD COLUMN occurred_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE deliveries ADD COLUMN event_seq INTEGER NOT NULL DEFAULT 0;
+UPDATE deliveries SET lead_id = (SELECT lead_id FROM events WHERE events.id = deliveries.event_id),
+  occurred_at = (SELECT occurred_at FROM events WHERE events.id = deliveries.event_id),
+  event_seq = (SELECT seq FROM events WHERE events.id = deliveries.event_id);
+CREATE INDEX deliveries_per_lead ON deliveries (endpoint_id, lead_id, occurred_at, event_seq)
+  WHERE status = 'pending';
+CREATE INDEX attempts_by_time ON attempts (started_at);
+)sql"},
   };
   return *migrations;
 }

@@ -50,7 +50,8 @@ HeaderList DecodeHeaders(const std::string& text) {
 
 constexpr std::string_view kEndpointColumns =
     "id, company_id, url, description, event_types, headers, rate_limit_per_s, secret_sealed, "
-    "disabled, disabled_reason, created_at, updated_at";
+    "disabled, disabled_reason, created_at, updated_at, ordering, previous_secret_sealed, "
+    "previous_secret_expires_at, failing_since";
 
 EndpointRecord ReadEndpoint(const Statement& s) {
   EndpointRecord e;
@@ -66,6 +67,10 @@ EndpointRecord ReadEndpoint(const Statement& s) {
   e.disabled_reason = s.OptText(9);
   e.created_at = s.Int(10);
   e.updated_at = s.Int(11);
+  e.ordering = ParseOrdering(s.Text(12)).value_or(Ordering::kNone);
+  if (!s.IsNull(13)) e.previous_secret_sealed = s.Blob(13);
+  e.previous_secret_expires_at = s.OptInt(14);
+  e.failing_since = s.OptInt(15);
   return e;
 }
 
@@ -108,6 +113,21 @@ model::Campaign ReadCampaign(const Statement& s) {
   c.total_leads = s.Int(3);
   c.complete_end_of_sequence = s.Int(4);
   return c;
+}
+
+// Binds the mutable columns of an endpoint: ?3..?10 and ?12..?16 (?1, ?2, ?11 are the
+// caller's: ids and created_at).
+void BindEndpointState(Statement& s, const EndpointRecord& e) {
+  s.Bind(3, e.url).Bind(4, e.description).Bind(5, EncodeStrings(e.event_types))
+      .Bind(6, EncodeHeaders(e.headers)).Bind(7, e.rate_limit_per_s).BindBlob(8, e.secret_sealed)
+      .Bind(9, std::int64_t{e.disabled ? 1 : 0}).Bind(10, e.disabled_reason).Bind(12, e.updated_at)
+      .Bind(13, OrderingName(e.ordering)).Bind(15, e.previous_secret_expires_at)
+      .Bind(16, e.failing_since);
+  if (e.previous_secret_sealed) {
+    s.BindBlob(14, *e.previous_secret_sealed);
+  } else {
+    s.BindNull(14);
+  }
 }
 
 class SqliteTx final : public StoreTx {
@@ -361,26 +381,24 @@ class SqliteTx final : public StoreTx {
   }
 
   void InsertEndpoint(const EndpointRecord& e) override {
-    db_.Prepare(fmt::format("INSERT INTO endpoints ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-                            "?9, ?10, ?11, ?12)",
-                            kEndpointColumns))
-        .Bind(1, e.id).Bind(2, e.company_id).Bind(3, e.url).Bind(4, e.description)
-        .Bind(5, EncodeStrings(e.event_types)).Bind(6, EncodeHeaders(e.headers))
-        .Bind(7, e.rate_limit_per_s).BindBlob(8, e.secret_sealed)
-        .Bind(9, std::int64_t{e.disabled ? 1 : 0}).Bind(10, e.disabled_reason)
-        .Bind(11, e.created_at).Bind(12, e.updated_at).Run();
+    auto& s = db_.Prepare(fmt::format("INSERT INTO endpoints ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                                      "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                                      kEndpointColumns));
+    s.Bind(1, e.id).Bind(2, e.company_id).Bind(11, e.created_at);
+    BindEndpointState(s, e);
+    s.Run();
   }
 
   void UpdateEndpoint(const EndpointRecord& e) override {
-    db_.Prepare(
-           "UPDATE endpoints SET url = ?3, description = ?4, event_types = ?5, headers = ?6, "
-           "rate_limit_per_s = ?7, secret_sealed = ?8, disabled = ?9, disabled_reason = ?10, "
-           "updated_at = ?11 WHERE company_id = ?1 AND id = ?2 AND deleted_at IS NULL")
-        .Bind(1, e.company_id).Bind(2, e.id).Bind(3, e.url).Bind(4, e.description)
-        .Bind(5, EncodeStrings(e.event_types)).Bind(6, EncodeHeaders(e.headers))
-        .Bind(7, e.rate_limit_per_s).BindBlob(8, e.secret_sealed)
-        .Bind(9, std::int64_t{e.disabled ? 1 : 0}).Bind(10, e.disabled_reason)
-        .Bind(11, e.updated_at).Run();
+    auto& s = db_.Prepare(
+        "UPDATE endpoints SET url = ?3, description = ?4, event_types = ?5, headers = ?6, "
+        "rate_limit_per_s = ?7, secret_sealed = ?8, disabled = ?9, disabled_reason = ?10, "
+        "updated_at = ?12, ordering = ?13, previous_secret_sealed = ?14, "
+        "previous_secret_expires_at = ?15, failing_since = ?16 "
+        "WHERE company_id = ?1 AND id = ?2 AND deleted_at IS NULL");
+    s.Bind(1, e.company_id).Bind(2, e.id);
+    BindEndpointState(s, e);
+    s.Run();
   }
 
   bool DeleteEndpoint(std::string_view company, std::string_view id, Millis now) override {
@@ -429,17 +447,21 @@ class SqliteTx final : public StoreTx {
   void InsertDelivery(const DeliveryRecord& d) override {
     db_.Prepare(
            "INSERT INTO deliveries (event_id, endpoint_id, company_id, status, attempts, "
-           "next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+           "next_attempt_at, created_at, updated_at, lead_id, occurred_at, event_seq) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
         .Bind(1, d.event_id).Bind(2, d.endpoint_id).Bind(3, d.company_id)
         .Bind(4, DeliveryStatusName(d.status)).Bind(5, std::int64_t{d.attempts})
-        .Bind(6, d.next_attempt_at).Bind(7, d.created_at).Bind(8, d.updated_at).Run();
+        .Bind(6, d.next_attempt_at).Bind(7, d.created_at).Bind(8, d.updated_at)
+        .Bind(9, d.lead_id).Bind(10, d.occurred_at).Bind(11, d.event_seq).Run();
   }
 
   std::vector<DeliveryRecord> ListDeliveriesOfEvent(std::string_view company,
                                                     std::string_view event_id) override {
     auto& s = db_.Prepare(
         "SELECT id, event_id, endpoint_id, company_id, status, attempts, next_attempt_at, "
-        "created_at, updated_at FROM deliveries WHERE company_id = ?1 AND event_id = ?2 ORDER BY id");
+        "created_at, updated_at, lead_id, occurred_at, event_seq, "
+        "(SELECT COUNT(*) FROM attempts a WHERE a.delivery_id = deliveries.id) "
+        "FROM deliveries WHERE company_id = ?1 AND event_id = ?2 ORDER BY id");
     s.Bind(1, company).Bind(2, event_id);
     std::vector<DeliveryRecord> out;
     while (s.Step()) {
@@ -453,6 +475,10 @@ class SqliteTx final : public StoreTx {
       d.next_attempt_at = s.OptInt(6);
       d.created_at = s.Int(7);
       d.updated_at = s.Int(8);
+      d.lead_id = s.Text(9);
+      d.occurred_at = s.Int(10);
+      d.event_seq = s.Int(11);
+      d.total_attempts = static_cast<int>(s.Int(12));
       out.push_back(std::move(d));
     }
     return out;
@@ -478,17 +504,35 @@ class SqliteTx final : public StoreTx {
     return out;
   }
 
-  std::vector<ClaimedDelivery> ClaimDueDeliveries(Millis now, Millis lease_until, int limit) override {
+  std::vector<ClaimedDelivery> ClaimDueDeliveries(Millis now, Millis lease_until,
+                                                  const ClaimLimits& limits) override {
+    // Candidates are bounded (the oldest due first) so a claim costs the same with ten or a
+    // million deliveries pending; the window then caps each endpoint's share of the batch.
     auto& s = db_.Prepare(
-        "SELECT d.id, d.event_id, d.endpoint_id, d.company_id, d.attempts, e.url, e.secret_sealed, "
-        "e.headers, ev.payload FROM deliveries d "
-        "JOIN endpoints e ON e.id = d.endpoint_id "
-        "JOIN events ev ON ev.id = d.event_id "
-        "WHERE d.status = 'pending' AND d.next_attempt_at <= ?1 "
-        "AND (d.lease_until IS NULL OR d.lease_until <= ?1) "
-        "AND e.disabled = 0 AND e.deleted_at IS NULL "
-        "ORDER BY d.next_attempt_at, d.id LIMIT ?2");
-    s.Bind(1, now).Bind(2, std::int64_t{limit});
+        "SELECT id, event_id, endpoint_id, company_id, attempts, url, secret_sealed, headers, "
+        "payload, event, lead_id, previous_secret, rate_limit_per_s FROM ("
+        " SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.endpoint_id ORDER BY c.due, c.id) AS rank"
+        " FROM ("
+        "  SELECT d.id, d.event_id, d.endpoint_id, d.company_id, d.attempts, e.url, e.secret_sealed,"
+        "   e.headers, ev.payload, ev.event, d.lead_id, d.next_attempt_at AS due,"
+        "   CASE WHEN e.previous_secret_expires_at > ?1 THEN e.previous_secret_sealed END"
+        "     AS previous_secret,"
+        "   e.rate_limit_per_s"
+        "  FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id"
+        "  JOIN events ev ON ev.id = d.event_id"
+        "  WHERE d.status = 'pending' AND d.next_attempt_at <= ?1"
+        "   AND (d.lease_until IS NULL OR d.lease_until <= ?1)"
+        "   AND e.disabled = 0 AND e.deleted_at IS NULL"
+        "   AND d.endpoint_id NOT IN (SELECT value FROM json_each(?3))"
+        "   AND (e.ordering <> 'per_lead' OR NOT EXISTS ("
+        "    SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id"
+        "     AND p.lead_id = d.lead_id AND p.status = 'pending' AND (p.occurred_at < d.occurred_at"
+        "     OR (p.occurred_at = d.occurred_at AND p.event_seq < d.event_seq))))"
+        "  ORDER BY d.next_attempt_at, d.id LIMIT ?5"
+        " ) c"
+        ") WHERE rank <= ?4 ORDER BY due, id LIMIT ?2");
+    s.Bind(1, now).Bind(2, std::int64_t{limits.limit}).Bind(3, EncodeStrings(limits.skip_endpoints))
+        .Bind(4, std::int64_t{limits.per_endpoint}).Bind(5, std::int64_t{limits.limit} * 8);
     std::vector<ClaimedDelivery> out;
     while (s.Step()) {
       ClaimedDelivery c;
@@ -501,11 +545,82 @@ class SqliteTx final : public StoreTx {
       c.secret_sealed = s.Blob(6);
       c.headers = DecodeHeaders(s.Text(7));
       c.payload = s.Blob(8);
+      c.event = s.Text(9);
+      c.lead_id = s.Text(10);
+      if (!s.IsNull(11)) c.previous_secret_sealed = s.Blob(11);
+      c.rate_limit_per_s = s.OptInt(12);
       out.push_back(std::move(c));
     }
     auto& lease = db_.Prepare("UPDATE deliveries SET lease_until = ?2 WHERE id = ?1");
     for (const auto& c : out) lease.Reset().Bind(1, c.delivery_id).Bind(2, lease_until).Run();
     return out;
+  }
+
+  void ReleaseLeases(const std::vector<std::int64_t>& ids) override {
+    auto& s = db_.Prepare("UPDATE deliveries SET lease_until = NULL WHERE id = ?1");
+    for (auto id : ids) s.Reset().Bind(1, id).Run();
+  }
+
+  EndpointHealth RecordEndpointOutcome(std::string_view endpoint_id, bool success,
+                                       Millis now) override {
+    EndpointHealth health;
+    auto& s = db_.Prepare("SELECT failing_since FROM endpoints WHERE id = ?1");
+    s.Bind(1, endpoint_id);
+    if (!s.Step()) return health;
+    health.failing_since_before = s.OptInt(0);
+    health.failing_since_after = success ? std::nullopt : std::optional<Millis>(health.failing_since_before.value_or(now));
+    if (health.failing_since_after != health.failing_since_before) {
+      db_.Prepare("UPDATE endpoints SET failing_since = ?2 WHERE id = ?1")
+          .Bind(1, endpoint_id).Bind(2, health.failing_since_after).Run();
+    }
+    return health;
+  }
+
+  std::optional<EndpointRecord> GetEndpointById(std::string_view endpoint_id) override {
+    auto& s = db_.Prepare(fmt::format(
+        "SELECT {} FROM endpoints WHERE id = ?1 AND deleted_at IS NULL", kEndpointColumns));
+    s.Bind(1, endpoint_id);
+    if (!s.Step()) return std::nullopt;
+    return ReadEndpoint(s);
+  }
+
+  int RequeueDeliveries(const RequeueFilter& f, Millis now) override {
+    std::vector<std::string> statuses;
+    for (auto st : f.statuses) statuses.emplace_back(DeliveryStatusName(st));
+    db_.Prepare(
+           "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?7, "
+           "lease_until = NULL, updated_at = ?7 WHERE company_id = ?1 "
+           "AND (?2 IS NULL OR event_id = ?2) AND (?3 IS NULL OR endpoint_id = ?3) "
+           "AND status IN (SELECT value FROM json_each(?4)) "
+           "AND (?5 IS NULL OR created_at >= ?5) AND (?6 IS NULL OR created_at < ?6) "
+           "AND endpoint_id IN (SELECT id FROM endpoints WHERE deleted_at IS NULL)")
+        .Bind(1, f.company_id).Bind(2, f.event_id).Bind(3, f.endpoint_id)
+        .Bind(4, EncodeStrings(statuses)).Bind(5, f.since).Bind(6, f.until).Bind(7, now).Run();
+    return db_.Changes();
+  }
+
+  EndpointStats GetEndpointStats(std::string_view endpoint_id, Millis since) override {
+    EndpointStats stats;
+    constexpr std::string_view kFrom =
+        "FROM attempts a JOIN deliveries d ON d.id = a.delivery_id "
+        "WHERE d.endpoint_id = ?1 AND a.started_at >= ?2";
+    auto& count = db_.Prepare(fmt::format(
+        "SELECT COUNT(*), COALESCE(SUM(a.status_code BETWEEN 200 AND 299), 0) {}", kFrom));
+    count.Bind(1, endpoint_id).Bind(2, since);
+    if (count.Step()) {
+      stats.attempts = count.Int(0);
+      stats.succeeded = count.Int(1);
+    }
+    if (stats.attempts == 0) return stats;
+    auto& nth = db_.Prepare(fmt::format("SELECT a.duration_ms {} ORDER BY a.duration_ms LIMIT 1 OFFSET ?3", kFrom));
+    auto at_rank = [&](double q) {
+      const auto rank = static_cast<std::int64_t>(q * static_cast<double>(stats.attempts - 1) + 0.5);
+      nth.Reset().Bind(1, endpoint_id).Bind(2, since).Bind(3, rank);
+      return nth.Step() ? std::optional<std::int64_t>(nth.Int(0)) : std::nullopt;
+    };
+    stats.p50_ms = at_rank(0.50);
+    stats.p99_ms = at_rank(0.99);
+    return stats;
   }
 
   void RecordAttempt(const AttemptRecord& a, const DeliveryUpdate& u) override {
