@@ -552,7 +552,8 @@ void ProviderApi::AddRoutes() {
       }
     }
     const bool has_description = body.contains("description");
-    return write(ctx, c, [&](StoreTx& tx) {
+    int requeued = 0;
+    auto response = write(ctx, c, [&](StoreTx& tx) {
       auto endpoint = tx.GetEndpoint(c.id, ctx.params[0]);
       if (!endpoint) return ProblemResponse(NotFound(fmt::format("endpoint '{}' does not exist", ctx.params[0])));
       if (url) endpoint->url = *url;
@@ -569,8 +570,18 @@ void ProviderApi::AddRoutes() {
       }
       endpoint->updated_at = clock_.Now();
       tx.UpdateEndpoint(*endpoint);
+      if (disabled && !*disabled) {
+        // Enabled again: what waited for it is due now, on a fresh retry schedule.
+        store::RequeueFilter waiting;
+        waiting.company_id = c.id;
+        waiting.endpoint_id = endpoint->id;
+        waiting.statuses = {store::DeliveryStatus::kPending};
+        requeued = tx.RequeueDeliveries(waiting, clock_.Now());
+      }
       return JsonResponse(200, EndpointView(*endpoint));
     });
+    if (requeued > 0 && on_new_deliveries_) on_new_deliveries_();
+    return response;
   }));
   router_.Add("DELETE", "/v1/endpoints/{}", authed([=, this](RouteContext& ctx, const store::Company& c) {
     return write(ctx, c, [&](StoreTx& tx) {

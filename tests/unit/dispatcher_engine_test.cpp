@@ -1,0 +1,359 @@
+// The dispatcher's isolation and health rules, driven by hand with a fake clock and a fake
+// sender: per-endpoint caps, rate limits, the circuit breaker, auto-disable, operational
+// events, per-lead ordering, secret rotation and hand-back on shutdown.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <functional>
+#include <map>
+
+#include <boost/json.hpp>
+
+#include "hookline/delivery/dispatcher.hpp"
+#include "hookline/signing/webhook_signature.hpp"
+#include "store_fixture.hpp"
+
+namespace hookline::delivery {
+namespace {
+
+using hookline::testing::kCompany;
+namespace json = boost::json;
+
+//! Answers with what `respond` says; nullopt keeps the request in flight until Release.
+class ScriptedSender final : public http::HttpSender {
+ public:
+  std::function<std::optional<http::OutboundResult>(const http::OutboundRequest&)> respond =
+      [](const auto&) { http::OutboundResult r; r.status = 200; return r; };
+  std::vector<http::OutboundRequest> sent;
+
+  void Start(http::OutboundRequest request) override {
+    auto result = respond(request);
+    if (result) {
+      result->tag = request.tag;
+      ready_.push_back(*result);
+    } else {
+      held_.push_back(request.tag);
+    }
+    sent.push_back(std::move(request));
+  }
+  std::vector<http::OutboundResult> Poll(std::chrono::milliseconds) override {
+    std::vector<http::OutboundResult> out(ready_.begin(), ready_.end());
+    ready_.clear();
+    return out;
+  }
+  std::size_t InFlight() const override { return ready_.size() + held_.size(); }
+  void Wake() override {}
+  //! Answers every held request with `status`.
+  void Release(int status) {
+    for (auto tag : held_) {
+      http::OutboundResult r;
+      r.tag = tag;
+      r.status = status;
+      ready_.push_back(r);
+    }
+    held_.clear();
+  }
+  size_t SentTo(const std::string& url) const {
+    return static_cast<size_t>(std::count_if(sent.begin(), sent.end(), [&](const auto& r) { return r.url == url; }));
+  }
+
+ private:
+  std::deque<http::OutboundResult> ready_;
+  std::vector<std::uint64_t> held_;
+};
+
+http::OutboundResult Answer(int status) {
+  http::OutboundResult r;
+  r.status = status;
+  return r;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = store::OpenStore("sqlite:" + dir_.File("db"));
+    hookline::testing::SeedLinkedin(*store_, clock_.Now());
+    store_->Write([&](store::StoreTx& tx) {
+      tx.UpsertLead(kCompany, {"lead-2", "Second Lead"});
+      tx.Enroll(kCompany, "cccccccc-1111-2222-3333-cccccccccccc", "lead-2", clock_.Now());
+      return true;
+    });
+  }
+
+  std::string AddEndpoint(const std::string& id, std::function<void(store::EndpointRecord&)> edit = {}) {
+    store::EndpointRecord ep;
+    ep.id = id;
+    ep.company_id = kCompany;
+    ep.url = "http://" + id + ".example/hook";
+    ep.secret_sealed = box_.Seal(secret_.ToString());
+    if (edit) edit(ep);
+    store_->Write([&](store::StoreTx& tx) {
+      tx.InsertEndpoint(ep);
+      return true;
+    });
+    return ep.url;
+  }
+
+  std::string Record(const std::string& lead = "11111111-aaaa-bbbb-cccc-111111111111",
+                     std::optional<Millis> at = std::nullopt) {
+    std::string id;
+    store_->Write([&](store::StoreTx& tx) {
+      auto request = hookline::testing::InviteSent(at);
+      request.lead_id = lead;
+      auto r = provider::RecordActivity(tx, kCompany, request, clock_.Now());
+      id = std::get<provider::RecordedActivity>(r).event.id;
+      return true;
+    });
+    return id;
+  }
+
+  std::unique_ptr<Dispatcher> Make(std::vector<Millis> schedule, DispatcherOptions options = {}) {
+    return std::make_unique<Dispatcher>(*store_, sender_, clock_, RetryPolicy(std::move(schedule), 0.0),
+                                        box_, options);
+  }
+
+  store::DeliveryRecord DeliveryOf(const std::string& event_id, const std::string& endpoint_id) {
+    store::DeliveryRecord out;
+    store_->Read([&](store::StoreTx& tx) {
+      for (auto& d : tx.ListDeliveriesOfEvent(kCompany, event_id)) {
+        if (d.endpoint_id == endpoint_id) out = d;
+      }
+    });
+    return out;
+  }
+
+  std::vector<store::EventRecord> Events(const std::string& name) {
+    std::vector<store::EventRecord> out;
+    store_->Read([&](store::StoreTx& tx) { out = tx.ListEvents({.company_id = kCompany, .event = name}); });
+    return out;
+  }
+
+  store::EndpointRecord Endpoint(const std::string& id) {
+    store::EndpointRecord out;
+    store_->Read([&](store::StoreTx& tx) { out = *tx.GetEndpoint(kCompany, id); });
+    return out;
+  }
+
+  hookline::testing::TempDir dir_;
+  hookline::testing::FakeClock clock_;
+  crypto::SecretBox box_{crypto::RandomBytes(32)};
+  signing::WebhookSecret secret_ = signing::WebhookSecret::Generate();
+  std::unique_ptr<store::Store> store_;
+  ScriptedSender sender_;
+};
+
+TEST_F(EngineTest, AHangingEndpointTakesOnlyItsOwnShareOfSlots) {
+  const std::string slow = AddEndpoint("ep_slow");
+  const std::string fast = AddEndpoint("ep_fast");
+  sender_.respond = [&](const http::OutboundRequest& r) -> std::optional<http::OutboundResult> {
+    if (r.url == slow) return std::nullopt;  // hangs
+    return Answer(200);
+  };
+  for (int i = 0; i < 40; ++i) Record();
+  DispatcherOptions options;
+  options.max_in_flight_per_endpoint = 4;
+  auto dispatcher = Make({0}, options);
+  for (int turn = 0; turn < 20; ++turn) dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(sender_.SentTo(slow), 4u);   // capped
+  EXPECT_EQ(sender_.SentTo(fast), 40u);  // all delivered meanwhile
+}
+
+TEST_F(EngineTest, RateLimitPerSecondIsEnforced) {
+  const std::string url = AddEndpoint("ep_limited", [](auto& ep) { ep.rate_limit_per_s = 2; });
+  for (int i = 0; i < 10; ++i) Record();
+  auto dispatcher = Make({0});
+  for (int turn = 0; turn < 5; ++turn) dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(sender_.SentTo(url), 2u);  // one second's burst
+  clock_.Advance(500);
+  for (int turn = 0; turn < 5; ++turn) dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(sender_.SentTo(url), 3u);
+  clock_.Advance(1000);
+  for (int turn = 0; turn < 5; ++turn) dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(sender_.SentTo(url), 5u);
+}
+
+TEST_F(EngineTest, CircuitOpensAfterARunOfFailuresThenProbesWithOneRequest) {
+  const std::string url = AddEndpoint("ep_down");
+  int status = 500;
+  sender_.respond = [&](const auto&) -> std::optional<http::OutboundResult> { return Answer(status); };
+  for (int i = 0; i < 6; ++i) Record();
+  DispatcherOptions options;
+  options.breaker_failures = 3;
+  options.breaker_cooldown = 10'000;
+  options.max_in_flight_per_endpoint = 1;
+  auto dispatcher = Make(std::vector<Millis>(20, 0), options);
+  for (int turn = 0; turn < 10; ++turn) dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(sender_.SentTo(url), 3u);  // open after three failures
+  clock_.Advance(9'999);
+  dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(sender_.SentTo(url), 3u);  // still cooling down
+  clock_.Advance(1);
+  for (int turn = 0; turn < 5; ++turn) dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(sender_.SentTo(url), 4u);  // one probe, it failed: open again, longer
+  clock_.Advance(10'000);
+  dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(sender_.SentTo(url), 4u);  // the cool-down doubled to 20 s
+  clock_.Advance(10'000);
+  status = 200;
+  for (int turn = 0; turn < 20; ++turn) dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(sender_.SentTo(url), 10u);  // the probe succeeded: closed, the rest flows
+}
+
+TEST_F(EngineTest, FailingForTooLongDisablesTheEndpointAndTellsOthers) {
+  const std::string url = AddEndpoint("ep_dead");
+  const std::string ops = AddEndpoint("ep_ops", [](auto& ep) { ep.event_types = {"endpoint.disabled", "delivery.exhausted"}; });
+  sender_.respond = [&](const http::OutboundRequest& r) -> std::optional<http::OutboundResult> {
+    return Answer(r.url == url ? 503 : 200);
+  };
+  DispatcherOptions options;
+  options.disable_after = 3'600'000;
+  options.breaker_failures = 1000;
+  auto dispatcher = Make({0, 1'800'000, 1'800'000, 1'800'000}, options);
+  const std::string first = Record();
+  dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_FALSE(Endpoint("ep_dead").disabled);
+  EXPECT_TRUE(Endpoint("ep_dead").failing_since);
+  clock_.Advance(1'800'000);
+  dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_FALSE(Endpoint("ep_dead").disabled);
+  clock_.Advance(1'800'000);
+  dispatcher->RunOnce(std::chrono::milliseconds{0});  // an hour of nothing but failures
+  auto dead = Endpoint("ep_dead");
+  EXPECT_TRUE(dead.disabled);
+  EXPECT_NE(dead.disabled_reason->find("every attempt failed since"), std::string::npos);
+  auto disabled_events = Events("endpoint.disabled");
+  ASSERT_EQ(disabled_events.size(), 1u);
+  auto payload = json::parse(disabled_events[0].payload).as_object();
+  EXPECT_EQ(payload["data"].as_object()["endpoint_id"], "ep_dead");
+  for (int turn = 0; turn < 3; ++turn) dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(DeliveryOf(disabled_events[0].id, "ep_ops").status, store::DeliveryStatus::kSucceeded);
+  EXPECT_EQ(DeliveryOf(disabled_events[0].id, "ep_dead").id, 0);  // not told about itself
+
+  // While disabled: new events are kept as skipped, and come through after enable + recover.
+  const std::string later = Record();
+  EXPECT_EQ(DeliveryOf(later, "ep_dead").status, store::DeliveryStatus::kSkipped);
+  EXPECT_EQ(DeliveryOf(first, "ep_dead").status, store::DeliveryStatus::kPending);  // waits
+  sender_.respond = [](const auto&) -> std::optional<http::OutboundResult> { return Answer(200); };
+  store_->Write([&](store::StoreTx& tx) {
+    auto ep = *tx.GetEndpoint(kCompany, "ep_dead");
+    ep.disabled = false;
+    ep.failing_since.reset();
+    tx.UpdateEndpoint(ep);
+    store::RequeueFilter filter;
+    filter.company_id = kCompany;
+    filter.endpoint_id = "ep_dead";
+    // What PATCH {"disabled": false} does: waiting deliveries are due now, then recover
+    // brings back the skipped ones.
+    filter.statuses = {store::DeliveryStatus::kPending};
+    EXPECT_EQ(tx.RequeueDeliveries(filter, clock_.Now()), 1);
+    filter.statuses = {store::DeliveryStatus::kFailed, store::DeliveryStatus::kSkipped};
+    EXPECT_EQ(tx.RequeueDeliveries(filter, clock_.Now()), 1);
+    return true;
+  });
+  for (int turn = 0; turn < 3; ++turn) dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(DeliveryOf(first, "ep_dead").status, store::DeliveryStatus::kSucceeded);
+  EXPECT_EQ(DeliveryOf(later, "ep_dead").status, store::DeliveryStatus::kSucceeded);
+}
+
+TEST_F(EngineTest, ExhaustedAndRecoveredAreAnnounced) {
+  const std::string url = AddEndpoint("ep_flaky");
+  AddEndpoint("ep_ops", [](auto& ep) { ep.event_types = {"delivery.exhausted", "endpoint.recovered"}; });
+  int status = 500;
+  sender_.respond = [&](const http::OutboundRequest& r) -> std::optional<http::OutboundResult> {
+    return Answer(r.url == url ? status : 200);
+  };
+  auto dispatcher = Make({0, 0});
+  const std::string lost = Record();
+  for (int turn = 0; turn < 4; ++turn) dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(DeliveryOf(lost, "ep_flaky").status, store::DeliveryStatus::kFailed);
+  auto exhausted = Events("delivery.exhausted");
+  ASSERT_EQ(exhausted.size(), 1u);
+  auto data = json::parse(exhausted[0].payload).as_object()["data"].as_object();
+  EXPECT_EQ(data["event_id"], json::value(lost));
+  EXPECT_EQ(data["attempts"], 2);
+  EXPECT_EQ(data["last_status_code"], 500);
+  EXPECT_TRUE(Events("endpoint.recovered").empty());
+  status = 200;
+  Record();
+  for (int turn = 0; turn < 4; ++turn) dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(Events("endpoint.recovered").size(), 1u);
+  EXPECT_EQ(Events("delivery.exhausted").size(), 1u);  // no announcement about announcements
+}
+
+TEST_F(EngineTest, PerLeadOrderingHoldsThroughFailedEarlyDeliveries) {
+  const std::string url = AddEndpoint("ep_ordered", [](auto& ep) { ep.ordering = store::Ordering::kPerLead; });
+  const std::string lead = "11111111-aaaa-bbbb-cccc-111111111111";
+  const std::string e1 = Record(lead, clock_.Now() - 3000);
+  const std::string e2 = Record(lead, clock_.Now() - 2000);
+  const std::string other = Record("lead-2", clock_.Now() - 2500);
+  const std::string e3 = Record(lead, clock_.Now() - 1000);
+  int failures_left = 2;
+  std::vector<std::string> delivered;
+  sender_.respond = [&](const http::OutboundRequest& r) -> std::optional<http::OutboundResult> {
+    std::string id;
+    for (const auto& [k, v] : r.headers) if (k == "webhook-id") id = v;
+    if (id == e1 && failures_left-- > 0) return Answer(500);
+    delivered.push_back(id);
+    return Answer(200);
+  };
+  auto dispatcher = Make({0, 5'000, 5'000, 5'000});
+  dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(delivered, std::vector<std::string>{other});  // the other lead is not held back
+  for (int round = 0; round < 3; ++round) {
+    clock_.Advance(5'000);
+    for (int turn = 0; turn < 4; ++turn) dispatcher->RunOnce(std::chrono::milliseconds{0});
+  }
+  EXPECT_EQ(delivered, (std::vector<std::string>{other, e1, e2, e3}));
+}
+
+TEST_F(EngineTest, RotatedSecretSignsBesideTheNewOneUntilItExpires) {
+  const auto new_secret = signing::WebhookSecret::Generate();
+  AddEndpoint("ep_rotating", [&](auto& ep) {
+    ep.previous_secret_sealed = ep.secret_sealed;  // secret_ is the old one
+    ep.previous_secret_expires_at = clock_.Now() + 1000;
+    ep.secret_sealed = box_.Seal(new_secret.ToString());
+  });
+  auto dispatcher = Make({0});
+  Record();
+  dispatcher->RunOnce(std::chrono::milliseconds{0});
+  clock_.Advance(1000);
+  Record();
+  dispatcher->RunOnce(std::chrono::milliseconds{0});
+  ASSERT_EQ(sender_.sent.size(), 2u);
+  auto verify = [&](const http::OutboundRequest& r, const signing::WebhookSecret& s) {
+    std::map<std::string, std::string> h(r.headers.begin(), r.headers.end());
+    const signing::WebhookSecret secrets[] = {s};
+    return signing::Verify(secrets, h["webhook-id"], h["webhook-timestamp"], h["webhook-signature"], r.body, 0, 0) ==
+           signing::VerifyOutcome::kValid;
+  };
+  EXPECT_TRUE(verify(sender_.sent[0], secret_));
+  EXPECT_TRUE(verify(sender_.sent[0], new_secret));
+  EXPECT_FALSE(verify(sender_.sent[1], secret_));  // expired
+  EXPECT_TRUE(verify(sender_.sent[1], new_secret));
+}
+
+TEST_F(EngineTest, StopHandsUnfinishedDeliveriesBack) {
+  AddEndpoint("ep_hang");
+  sender_.respond = [](const auto&) -> std::optional<http::OutboundResult> { return std::nullopt; };
+  const std::string id = Record();
+  {
+    auto dispatcher = Make({0});
+    dispatcher->Start();
+    ASSERT_TRUE([&] {
+      for (int i = 0; i < 500 && sender_.sent.empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds{2});
+      return !sender_.sent.empty();
+    }());
+    dispatcher->Stop(std::chrono::milliseconds{0});
+  }
+  // The lease was released: another dispatcher may take it at once, not after the lease.
+  std::vector<store::ClaimedDelivery> claimed;
+  store_->Write([&](store::StoreTx& tx) {
+    claimed = tx.ClaimDueDeliveries(clock_.Now(), clock_.Now() + 1000, {});
+    return true;
+  });
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].event_id, id);
+}
+
+}  // namespace
+}  // namespace hookline::delivery
