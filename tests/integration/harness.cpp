@@ -6,6 +6,9 @@
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <filesystem>
 #include <stdexcept>
@@ -264,6 +267,66 @@ bool Sink::WaitFor(size_t count, std::chrono::milliseconds timeout) {
 std::vector<http::Request> Sink::Received() const {
   std::lock_guard lock(mu_);
   return received_;
+}
+
+MisbehavingEndpoint::MisbehavingEndpoint(Mode mode) : mode_(mode) {
+  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(listen_fd_, 64) != 0 ||
+      getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    throw std::runtime_error("cannot listen for the misbehaving endpoint");
+  }
+  port_ = ntohs(addr.sin_port);
+  acceptor_ = std::thread([this] {
+    while (!stopping_) {
+      pollfd p{listen_fd_, POLLIN, 0};
+      if (poll(&p, 1, 50) <= 0) continue;
+      const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      ++connections_;
+      std::lock_guard lock(mu_);
+      workers_.emplace_back([this, fd] { Serve(fd); });
+    }
+  });
+}
+
+MisbehavingEndpoint::~MisbehavingEndpoint() {
+  stopping_ = true;
+  acceptor_.join();
+  std::lock_guard lock(mu_);
+  for (auto& w : workers_) w.join();
+  close(listen_fd_);
+}
+
+std::string MisbehavingEndpoint::url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+
+void MisbehavingEndpoint::Serve(int fd) {
+  // Read the request head (and whatever body came with it) before misbehaving.
+  std::string request;
+  char buf[4096];
+  while (request.find("\r\n\r\n") == std::string::npos && !stopping_) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    request.append(buf, static_cast<size_t>(n));
+  }
+  if (mode_ == Mode::kReset) {
+    linger hard{1, 0};  // close with RST instead of FIN
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+  } else if (mode_ == Mode::kTrickle) {
+    const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    for (char c : answer) {
+      if (stopping_ || send(fd, &c, 1, MSG_NOSIGNAL) != 1) break;
+      for (int i = 0; i < 10 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds{30});
+    }
+  } else {
+    while (!stopping_) std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  close(fd);
 }
 
 TempDir::TempDir() {

@@ -2,7 +2,9 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -81,6 +83,28 @@ class Sink {
   std::vector<http::Request> received_;
   std::function<http::Response(const http::Request&)> respond_;
   std::unique_ptr<http::Server> server_;
+};
+
+//! A raw TCP endpoint that misbehaves in ways an HTTP library will not: it reads a request
+//! and then hangs, resets the connection, or trickles a 200 one byte at a time.
+class MisbehavingEndpoint {
+ public:
+  enum class Mode { kHang, kReset, kTrickle };
+  explicit MisbehavingEndpoint(Mode mode);
+  ~MisbehavingEndpoint();  //!< releases every held connection
+  std::string url() const;
+  int connections() const { return connections_.load(); }
+
+ private:
+  void Serve(int fd);
+  Mode mode_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> connections_{0};
+  std::thread acceptor_;
+  std::mutex mu_;
+  std::vector<std::thread> workers_;
 };
 
 //! A fresh temporary directory, removed afterwards.

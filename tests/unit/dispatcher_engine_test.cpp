@@ -334,14 +334,18 @@ TEST_F(EngineTest, RotatedSecretSignsBesideTheNewOneUntilItExpires) {
 
 TEST_F(EngineTest, StopHandsUnfinishedDeliveriesBack) {
   AddEndpoint("ep_hang");
-  sender_.respond = [](const auto&) -> std::optional<http::OutboundResult> { return std::nullopt; };
+  std::atomic<bool> started{false};  // set on the dispatcher's thread
+  sender_.respond = [&](const auto&) -> std::optional<http::OutboundResult> {
+    started = true;
+    return std::nullopt;
+  };
   const std::string id = Record();
   {
     auto dispatcher = Make({0});
     dispatcher->Start();
     ASSERT_TRUE([&] {
-      for (int i = 0; i < 500 && sender_.sent.empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds{2});
-      return !sender_.sent.empty();
+      for (int i = 0; i < 1000 && !started; ++i) std::this_thread::sleep_for(std::chrono::milliseconds{2});
+      return started.load();
     }());
     dispatcher->Stop(std::chrono::milliseconds{0});
   }
