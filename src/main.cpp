@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--disable-endpoint-after", serve.disable_endpoint_after,
                         "Disable an endpoint that failed without a success for this long")
       ->envname("HOOKLINE_DISABLE_ENDPOINT_AFTER")->capture_default_str();
+  serve_cmd->add_option("--shutdown-grace", serve.shutdown_grace,
+                        "On SIGTERM, how long attempts in flight may finish before they are handed back")
+      ->envname("HOOKLINE_SHUTDOWN_GRACE")->capture_default_str();
   serve_cmd->add_option("--resolve", serve.resolve,
                         "Pin HOST:PORT:ADDRESS for deliveries, like curl --resolve (repeatable)")
       ->envname("HOOKLINE_RESOLVE")->delimiter(',');

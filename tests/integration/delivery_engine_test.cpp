@@ -5,6 +5,10 @@
 
 #include <atomic>
 #include <map>
+#include <set>
+
+#include <signal.h>
+#include <sys/wait.h>
 
 #include "harness.hpp"
 #include "hookline/signing/webhook_signature.hpp"
@@ -210,6 +214,40 @@ TEST_F(DeliveryEngineTest, PerLeadOrderingHoldsWhenEarlyDeliveriesFail) {
   EXPECT_EQ(first_id, lead0[0]);
   EXPECT_EQ(order, lead0);
   EXPECT_EQ(accepted.size(), 10u);
+}
+
+TEST_F(DeliveryEngineTest, SigtermFinishesOrHandsBackAndLosesNothing) {
+  Start({"--allow-private-endpoints", "--shutdown-grace", "1s", "--retry-schedule", "0s,0s,0s"});
+  Sink sink;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool released = false;
+  sink.SetResponder([&](const http::Request&) {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, std::chrono::seconds{30}, [&] { return released; });
+    return Status(200);
+  });
+  Endpoint(sink.url());
+  std::set<std::string> acknowledged;
+  for (int i = 0; i < 20; ++i) acknowledged.insert(Post());
+  ASSERT_TRUE(sink.WaitFor(1));
+  const auto before = std::chrono::steady_clock::now();
+  const int status = serve_->Stop(SIGTERM);
+  const auto took = std::chrono::steady_clock::now() - before;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_LT(took, std::chrono::seconds{5});  // the 1 s grace, not the attempt timeout
+  {
+    std::lock_guard lock(mu);
+    released = true;
+  }
+  cv.notify_all();
+  sink.SetResponder(nullptr);
+  serve_ = std::make_unique<ServeProcess>(Db(), std::vector<std::string>{"--allow-private-endpoints"});
+  ASSERT_TRUE(Eventually([&] {
+    std::set<std::string> delivered;
+    for (const auto& r : sink.Received()) delivered.insert(std::string(*r.Header("webhook-id")));
+    return std::includes(delivered.begin(), delivered.end(), acknowledged.begin(), acknowledged.end());
+  }));
 }
 
 TEST_F(DeliveryEngineTest, UrlGuardChecksTheAddressConnectedTo) {

@@ -91,6 +91,11 @@ int RunServe(const ServeOptions& options) {
     throw std::invalid_argument("--disable-endpoint-after must be a duration of at least 1m, like 5d");
   }
 
+  const auto shutdown_grace = ParseDuration(options.shutdown_grace);
+  if (!shutdown_grace || *shutdown_grace > 600'000) {
+    throw std::invalid_argument("--shutdown-grace must be a duration up to 10m, like 10s");
+  }
+
   auto store = store::OpenStore(options.db);
   crypto::SecretBox secrets(LoadOrCreateMasterKey(
       options.master_key, options.master_key_file.value_or(DefaultKeyFile(options.db))));
@@ -137,7 +142,8 @@ int RunServe(const ServeOptions& options) {
   const int signal = WaitForStopSignal(stop_signals);
   spdlog::info("received signal {}: stopping", signal);
   server.Stop();
-  dispatcher.Stop(std::chrono::milliseconds{10'000});
+  dispatcher.Stop(std::chrono::milliseconds{*shutdown_grace});
+  spdlog::info("stopped");
   return 0;
 }
 

@@ -18,6 +18,7 @@ struct ServeOptions {
   std::optional<std::string> master_key_file;  //!< default: the database path + ".key"
   std::size_t max_body_bytes = 1 << 20;
   std::string disable_endpoint_after = "5d";
+  std::string shutdown_grace = "10s";  //!< how long SIGTERM waits for attempts in flight
   std::vector<std::string> resolve;  //!< "HOST:PORT:ADDRESS" pins, like curl --resolve
 };
 
