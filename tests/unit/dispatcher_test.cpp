@@ -6,36 +6,13 @@
 #include <functional>
 
 #include "hookline/signing/webhook_signature.hpp"
+#include "scripted_sender.hpp"
 #include "store_fixture.hpp"
 
 namespace hookline::delivery {
 namespace {
 
 using hookline::testing::kCompany;
-
-//! Answers each request at once with what `respond` says; remembers every request.
-class FakeSender final : public http::HttpSender {
- public:
-  std::function<http::OutboundResult(const http::OutboundRequest&)> respond;
-  std::vector<http::OutboundRequest> sent;
-
-  void Start(http::OutboundRequest request) override {
-    http::OutboundResult result = respond(request);
-    result.tag = request.tag;
-    sent.push_back(std::move(request));
-    ready_.push_back(std::move(result));
-  }
-  std::vector<http::OutboundResult> Poll(std::chrono::milliseconds) override {
-    std::vector<http::OutboundResult> out(ready_.begin(), ready_.end());
-    ready_.clear();
-    return out;
-  }
-  std::size_t InFlight() const override { return ready_.size(); }
-  void Wake() override {}
-
- private:
-  std::deque<http::OutboundResult> ready_;
-};
 
 http::OutboundResult Status(int code) {
   http::OutboundResult r;
@@ -86,7 +63,7 @@ class DispatcherTest : public ::testing::Test {
   crypto::SecretBox box_{crypto::RandomBytes(32)};
   signing::WebhookSecret secret_ = signing::WebhookSecret::Generate();
   std::unique_ptr<store::Store> store_;
-  FakeSender sender_;
+  hookline::testing::ScriptedSender sender_;
   std::string event_id_;
 };
 

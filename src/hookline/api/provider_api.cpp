@@ -6,6 +6,7 @@
 
 #include "hookline/api/json_io.hpp"
 #include "hookline/api/views.hpp"
+#include "hookline/delivery/fan_out.hpp"
 #include "hookline/delivery/operational_events.hpp"
 #include "hookline/delivery/url_guard.hpp"
 #include "hookline/model/catalog.hpp"
@@ -676,17 +677,7 @@ void ProviderApi::AddRoutes() {
         for (const auto& d : tx.ListDeliveriesOfEvent(c.id, event->id)) exists |= d.endpoint_id == *endpoint_id;
         if (!exists) {
           // An endpoint made after the event (or not subscribed then) gets it now.
-          store::DeliveryRecord delivery;
-          delivery.event_id = event->id;
-          delivery.endpoint_id = *endpoint_id;
-          delivery.company_id = c.id;
-          delivery.next_attempt_at = now;
-          delivery.created_at = now;
-          delivery.updated_at = now;
-          delivery.lead_id = event->lead_id;
-          delivery.occurred_at = event->occurred_at;
-          delivery.event_seq = event->seq;
-          tx.InsertDelivery(delivery);
+          tx.InsertDelivery(delivery::NewDelivery(*event, *endpoint_id, now));
           queued = 1;
         }
       }

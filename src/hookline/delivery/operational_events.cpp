@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "hookline/delivery/fan_out.hpp"
 #include "hookline/model/codec.hpp"
 #include "hookline/util/ids.hpp"
 
@@ -26,23 +27,7 @@ int EmitOperationalEvent(store::StoreTx& tx, std::string_view company_id, std::s
   record.created_at = now;
   record.payload = model::RenderWebhookJson(doc);
   tx.InsertEvent(record);
-  int deliveries = 0;
-  for (const auto& endpoint : tx.ListAllEndpoints(company_id)) {
-    if (endpoint.id == about_endpoint_id || !endpoint.Subscribes(event)) continue;
-    store::DeliveryRecord delivery;
-    delivery.event_id = record.id;
-    delivery.endpoint_id = endpoint.id;
-    delivery.company_id = record.company_id;
-    delivery.status = endpoint.disabled ? store::DeliveryStatus::kSkipped : store::DeliveryStatus::kPending;
-    if (!endpoint.disabled) delivery.next_attempt_at = now;
-    delivery.created_at = now;
-    delivery.updated_at = now;
-    delivery.occurred_at = now;
-    delivery.event_seq = record.seq;
-    tx.InsertDelivery(delivery);
-    ++deliveries;
-  }
-  return deliveries;
+  return FanOut(tx, record, now, about_endpoint_id);
 }
 
 }  // namespace hookline::delivery

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "hookline/delivery/fan_out.hpp"
 #include "hookline/util/ids.hpp"
 
 namespace hookline::provider {
@@ -187,23 +188,7 @@ std::variant<RecordedActivity, Problem> RecordActivity(store::StoreTx& tx,
   event.payload = model::RenderWebhookJson(model::BuildPayload(parts));
   tx.InsertEvent(event);
 
-  for (const auto& endpoint : tx.ListAllEndpoints(company_id)) {
-    if (!endpoint.Subscribes(event.event)) continue;
-    store::DeliveryRecord delivery;
-    delivery.event_id = event.id;
-    delivery.endpoint_id = endpoint.id;
-    delivery.company_id = event.company_id;
-    // A disabled endpoint keeps its deliveries (skipped) so they can be recovered later.
-    delivery.status = endpoint.disabled ? store::DeliveryStatus::kSkipped : store::DeliveryStatus::kPending;
-    if (!endpoint.disabled) delivery.next_attempt_at = now;
-    delivery.created_at = now;
-    delivery.updated_at = now;
-    delivery.lead_id = event.lead_id;
-    delivery.occurred_at = event.occurred_at;
-    delivery.event_seq = event.seq;
-    tx.InsertDelivery(delivery);
-    ++recorded.deliveries;
-  }
+  recorded.deliveries = delivery::FanOut(tx, event, now);
   return recorded;
 }
 
