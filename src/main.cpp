@@ -46,7 +46,42 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--resolve", serve.resolve,
                         "Pin HOST:PORT:ADDRESS for deliveries, like curl --resolve (repeatable)")
       ->envname("HOOKLINE_RESOLVE")->delimiter(',');
-  if (const char* key = std::getenv("HOOKLINE_MASTER_KEY")) serve.master_key = key;
+
+  hookline::app::ReceiveOptions receive;
+  auto* receive_cmd = app.add_subcommand("receive", "Run the consumer: ingest webhooks, project them, query them");
+  receive_cmd->add_option("--listen", receive.listen, "HOST:PORT to listen on (port 0 picks one)")
+      ->envname("HOOKLINE_LISTEN")->capture_default_str();
+  receive_cmd->add_option("--db", receive.db, "Database: sqlite:PATH")
+      ->envname("HOOKLINE_DB")->capture_default_str();
+  receive_cmd->add_option("--api-token", receive.api_token, "Token for the query API (16+ characters)")
+      ->envname("HOOKLINE_API_TOKEN");
+  receive_cmd->add_option("--master-key-file", receive.master_key_file,
+                          "File with the key that encrypts source secrets (default: DB path + .key)")
+      ->envname("HOOKLINE_MASTER_KEY_FILE");
+  receive_cmd->add_option("--max-body-bytes", receive.max_body_bytes, "Largest webhook body accepted")
+      ->envname("HOOKLINE_MAX_BODY_BYTES")->capture_default_str()->check(CLI::Range(1024, 64 << 20));
+
+  auto* source_cmd = app.add_subcommand("source", "Manage receiver sources");
+  source_cmd->require_subcommand(1);
+  hookline::app::SourceCreateOptions source;
+  auto* source_create = source_cmd->add_subcommand("create", "Create a source and print its ingest path");
+  source_create->add_option("--name", source.name, "Source name")->required();
+  auto* secret_opt = source_create->add_option("--secret", source.secret, "Standard Webhooks secret (whsec_...)");
+  source_create->add_option("--token", source.token, "Token for senders that do not sign (default: made for you)")
+      ->excludes(secret_opt);
+  source_create->add_option("--dedupe-fields", source.dedupe_fields,
+                            "JSON paths that make the duplicate key, e.g. event,data.lead.id,timestamp")
+      ->delimiter(',');
+  source_create->add_option("--db", source.db, "Database: sqlite:PATH")
+      ->envname("HOOKLINE_DB")->capture_default_str();
+  source_create->add_option("--master-key-file", source.master_key_file, "Master key file")
+      ->envname("HOOKLINE_MASTER_KEY_FILE");
+
+  if (const char* key = std::getenv("HOOKLINE_MASTER_KEY")) {
+    serve.master_key = key;
+    receive.master_key = key;
+    source.master_key = key;
+  }
 
   auto* company_cmd = app.add_subcommand("company", "Manage companies (tenants)");
   company_cmd->require_subcommand(1);
@@ -65,6 +100,8 @@ int main(int argc, char** argv) {
   try {
     if (serve_cmd->parsed()) return hookline::app::RunServe(serve);
     if (company_create->parsed()) return hookline::app::RunCompanyCreate(company);
+    if (receive_cmd->parsed()) return hookline::app::RunReceive(receive);
+    if (source_create->parsed()) return hookline::app::RunSourceCreate(source);
   } catch (const std::exception& e) {
     std::cerr << "hookline: " << e.what() << std::endl;
     return 1;

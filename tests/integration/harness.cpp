@@ -165,8 +165,9 @@ int RunCommand(const std::vector<std::string>& args, std::string* out, std::stri
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-ServeProcess::ServeProcess(const std::string& db_url, std::vector<std::string> extra_args) {
-  std::vector<std::string> args = {BinaryPath(), "serve", "--listen", "127.0.0.1:0", "--db", db_url};
+ServeProcess::ServeProcess(const std::string& db_url, std::vector<std::string> extra_args,
+                           const std::string& role) {
+  std::vector<std::string> args = {BinaryPath(), role, "--listen", "127.0.0.1:0", "--db", db_url};
   for (auto& a : extra_args) args.push_back(std::move(a));
   int out_fd = -1;
   pid_ = Spawn(args, &out_fd, nullptr);
@@ -226,6 +227,14 @@ std::string CreateCompany(const std::string& db_url, const std::string& name, co
   std::string out;
   if (RunCommand(args, &out) != 0) throw std::runtime_error("company create failed: " + out);
   return std::string(json::parse(out).as_object().at("api_key").as_string());
+}
+
+json::object CreateSource(const std::string& db_url, std::vector<std::string> extra_args) {
+  std::vector<std::string> args = {BinaryPath(), "source", "create", "--name", "outboundry", "--db", db_url};
+  for (auto& a : extra_args) args.push_back(std::move(a));
+  std::string out;
+  if (RunCommand(args, &out) != 0) throw std::runtime_error("source create failed: " + out);
+  return json::parse(out).as_object();
 }
 
 Sink::Sink() {

@@ -45,7 +45,9 @@ std::string TestDataDir();
 //! line. Stopped with SIGTERM (or killed) when destroyed.
 class ServeProcess {
  public:
-  ServeProcess(const std::string& db_url, std::vector<std::string> extra_args = {});
+  //! `role` is the subcommand: "serve" (the provider) or "receive" (the consumer).
+  ServeProcess(const std::string& db_url, std::vector<std::string> extra_args = {},
+               const std::string& role = "serve");
   ~ServeProcess();
 
   const std::string& base_url() const { return base_url_; }
@@ -63,6 +65,9 @@ class ServeProcess {
 //! Creates a company with `hookline company create`; returns its API key.
 std::string CreateCompany(const std::string& db_url, const std::string& name,
                           const std::string& id = "");
+
+//! Creates a receiver source with `hookline source create` (extra args: --secret/--token/...).
+json::object CreateSource(const std::string& db_url, std::vector<std::string> extra_args = {});
 
 //! A webhook receiver for tests: records every request and answers with `respond`.
 class Sink {

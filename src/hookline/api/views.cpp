@@ -18,7 +18,8 @@ json::object SenderView(const model::Sender& s) {
   return {{"id", s.id}, {"name", s.name}, {"email", Nullable(s.email)}};
 }
 
-json::object LeadView(const model::Lead& l, const std::vector<model::Enrollment>& enrollments) {
+json::object LeadView(const model::Lead& l, const std::vector<model::Enrollment>& enrollments,
+                      bool with_completion) {
   json::object o;
   o["id"] = l.id;
   o["name"] = l.name;
@@ -34,10 +35,10 @@ json::object LeadView(const model::Lead& l, const std::vector<model::Enrollment>
     for (const auto& a : e.activity) {
       activity.push_back(json::object{{"action", a.action}, {"action_time", FormatIso8601(a.action_time)}});
     }
-    campaigns.push_back(json::object{{"campaign_id", e.campaign_id},
-                                     {"latest_status", Nullable(e.latest_status)},
-                                     {"completed", e.completed},
-                                     {"activity", std::move(activity)}});
+    json::object c{{"campaign_id", e.campaign_id}, {"latest_status", Nullable(e.latest_status)}};
+    if (with_completion) c["completed"] = e.completed;
+    c["activity"] = std::move(activity);
+    campaigns.push_back(std::move(c));
   }
   o["campaigns"] = std::move(campaigns);
   return o;

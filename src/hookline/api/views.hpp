@@ -11,8 +11,10 @@ namespace hookline::api {
 
 //! JSON views shared by the provider and consumer APIs.
 boost::json::object SenderView(const model::Sender& sender);
+//! `with_completion`: whether `completed` is known (the provider) or not (the receiver).
 boost::json::object LeadView(const model::Lead& lead,
-                             const std::vector<model::Enrollment>& enrollments);
+                             const std::vector<model::Enrollment>& enrollments,
+                             bool with_completion = true);
 //! `funnel` holds distinct-lead counts per stage, in stage order.
 boost::json::object CampaignView(const model::Campaign& campaign, boost::json::object funnel);
 boost::json::object EndpointView(const store::EndpointRecord& endpoint);

@@ -10,6 +10,8 @@
 #include <spdlog/spdlog.h>
 
 #include "hookline/api/provider_api.hpp"
+#include "hookline/api/receiver_api.hpp"
+#include "hookline/receiver/projector.hpp"
 #include "hookline/app/master_key.hpp"
 #include "hookline/delivery/dispatcher.hpp"
 #include "hookline/delivery/url_guard.hpp"
@@ -144,6 +146,52 @@ int RunServe(const ServeOptions& options) {
   server.Stop();
   dispatcher.Stop(std::chrono::milliseconds{*shutdown_grace});
   spdlog::info("stopped");
+  return 0;
+}
+
+int RunReceive(const ReceiveOptions& options) {
+  const sigset_t stop_signals = BlockStopSignals();
+  const auto [host, port] = ParseListen(options.listen);
+  if (options.api_token && options.api_token->size() < 16) {
+    throw std::invalid_argument("--api-token must be at least 16 characters");
+  }
+  auto store = store::OpenStore(options.db);
+  crypto::SecretBox secrets(LoadOrCreateMasterKey(
+      options.master_key, options.master_key_file.value_or(DefaultKeyFile(options.db))));
+  receiver::Projector projector(*store);
+  std::optional<std::string> token_hash;
+  if (options.api_token) token_hash = crypto::Sha256(*options.api_token);
+  if (!token_hash) spdlog::warn("no --api-token: the query API is off, ingest still works");
+  api::ReceiverApi api(*store, secrets, SystemClock::Instance(), token_hash, [&] { projector.Notify(); });
+  http::ServerOptions server_options;
+  server_options.host = host;
+  server_options.port = port;
+  server_options.body_limit = options.max_body_bytes;
+  server_options.read_timeout = std::chrono::milliseconds{10'000};
+  http::Server server(server_options, [&api](const http::Request& r) { return api.Handle(r); });
+  server.Start();
+  projector.Start();
+  projector.Notify();  // catch up with whatever was stored before a restart
+
+  const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  std::cout << "listening on http://" << shown_host << ":" << server.port() << std::endl;
+  spdlog::info("hookline {} receiving on {}:{} with {} store", HOOKLINE_VERSION, host, server.port(), store->Kind());
+  const int signal = WaitForStopSignal(stop_signals);
+  spdlog::info("received signal {}: stopping", signal);
+  server.Stop();
+  projector.Stop();
+  return 0;
+}
+
+int RunSourceCreate(const SourceCreateOptions& options) {
+  auto store = store::OpenStore(options.db);
+  crypto::SecretBox secrets(LoadOrCreateMasterKey(
+      options.master_key, options.master_key_file.value_or(DefaultKeyFile(options.db))));
+  std::string error;
+  auto view = api::CreateSource(*store, secrets, SystemClock::Instance().Now(), options.name,
+                                options.secret, options.token, options.dedupe_fields, &error);
+  if (!view) throw std::invalid_argument(error);
+  std::cout << boost::json::serialize(*view) << std::endl;
   return 0;
 }
 

@@ -35,6 +35,31 @@ struct CompanyCreateOptions {
 //! Creates a company and prints {"id","name","api_key"}. The key is shown once, stored hashed.
 int RunCompanyCreate(const CompanyCreateOptions& options);
 
+struct ReceiveOptions {
+  std::string listen = "127.0.0.1:8090";
+  std::string db = "sqlite:hookline-receiver.db";
+  std::optional<std::string> api_token;        //!< enables the query API
+  std::optional<std::string> master_key;       //!< base64; from HOOKLINE_MASTER_KEY
+  std::optional<std::string> master_key_file;  //!< default: the database path + ".key"
+  std::size_t max_body_bytes = 1 << 20;
+};
+
+//! Runs the consumer until SIGINT or SIGTERM; first stdout line "listening on http://HOST:PORT".
+int RunReceive(const ReceiveOptions& options);
+
+struct SourceCreateOptions {
+  std::string db = "sqlite:hookline-receiver.db";
+  std::string name;
+  std::optional<std::string> secret;
+  std::optional<std::string> token;
+  std::vector<std::string> dedupe_fields;
+  std::optional<std::string> master_key;
+  std::optional<std::string> master_key_file;
+};
+
+//! Creates a receiver source and prints {"id","name","ingest_path",...} (with the token, once).
+int RunSourceCreate(const SourceCreateOptions& options);
+
 //! "HOST:PORT" or "[V6]:PORT" -> (host, port). Throws std::invalid_argument with the reason.
 std::pair<std::string, std::uint16_t> ParseListen(const std::string& listen);
 

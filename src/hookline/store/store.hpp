@@ -182,6 +182,62 @@ struct IdempotencyRecord {
   Millis created_at = 0;
 };
 
+// ---- The receiver (hookline receive) ----
+
+enum class SourceAuth { kSignature, kToken };
+
+//! Where webhooks come in, and how they prove who sent them.
+struct SourceRecord {
+  std::string id;  //!< src_...
+  std::string name;
+  SourceAuth auth = SourceAuth::kToken;
+  std::optional<std::string> secret_sealed = std::nullopt;  //!< kSignature: the whsec_ secret, sealed
+  std::optional<std::string> token_hash = std::nullopt;     //!< kToken: SHA-256 of the token
+  std::vector<std::string> dedupe_fields = {};  //!< JSON paths that make the duplicate key
+  Millis created_at = 0;
+};
+
+//! One webhook as it arrived: the raw log.
+struct ReceivedRecord {
+  std::int64_t seq = 0;
+  std::string id;  //!< rcv_...
+  std::string source_id;
+  std::string dedupe_key;
+  std::string status;  //!< "accepted" | "rejected"
+  std::optional<std::string> reason = std::nullopt;
+  std::optional<std::string> event = std::nullopt;
+  Millis received_at = 0;
+  HeaderList headers;
+  std::string body;
+};
+
+struct ReceivedFilter {
+  std::optional<std::string> source_id = std::nullopt;
+  std::optional<std::string> event = std::nullopt;
+  std::optional<std::string> status = std::nullopt;
+  std::optional<Millis> since = std::nullopt;
+  std::optional<Millis> until = std::nullopt;
+  std::optional<std::int64_t> after_seq = std::nullopt;  //!< cursor: only newer than this
+  int limit = 50;
+};
+
+//! A projected value with the version that wrote it: a write wins only with a greater
+//! version, so projections do not depend on arrival order or repeats.
+struct ProjectedLead {
+  model::Lead lead;
+  std::string version;
+};
+
+struct ReplyRecord {
+  std::string lead_id;
+  std::string campaign_id;
+  Millis replied_at = 0;
+  std::optional<std::string> channel = std::nullopt;
+  std::string event;
+  std::optional<std::string> text = std::nullopt;
+  std::string received_id;
+};
+
 //! One transaction's view of the store. Obtained only through Store::Read or Store::Write, used
 //! only on the calling thread, never kept past the callback. Every method scopes by company
 //! where the data belongs to one. Methods throw StoreError on store failure.
@@ -275,6 +331,52 @@ class StoreTx {
   //! Drops every lease (a single-node store at start: no other process holds any).
   virtual void ReleaseAllLeases() = 0;
   virtual void DisableEndpoint(std::string_view endpoint_id, std::string_view reason, Millis now) = 0;
+
+  // Receiver: sources and the raw log.
+  virtual void InsertSource(const SourceRecord& source) = 0;
+  virtual std::optional<SourceRecord> GetSource(std::string_view id) = 0;
+  virtual std::vector<SourceRecord> ListSources() = 0;
+  //! Stores `record` (setting seq). An accepted record whose (source, dedupe key) was already
+  //! accepted is not stored: returns the id of the first instead.
+  virtual std::optional<std::string> InsertReceived(ReceivedRecord& record) = 0;
+  virtual std::optional<ReceivedRecord> GetReceived(std::string_view id) = 0;
+  virtual std::vector<ReceivedRecord> ListReceived(const ReceivedFilter& filter) = 0;
+  //! Accepted records after `after_seq`, oldest first.
+  virtual std::vector<ReceivedRecord> AcceptedAfter(std::int64_t after_seq, int limit) = 0;
+  virtual std::int64_t ProjectionCheckpoint() = 0;
+  //! How many accepted records come after `seq` (the projector's backlog).
+  virtual std::int64_t CountAcceptedAfter(std::int64_t seq) = 0;
+  virtual void SetProjectionCheckpoint(std::int64_t seq) = 0;
+  //! Empties every projection and resets the checkpoint (a rebuild from the raw log).
+  virtual void ClearProjections() = 0;
+
+  // Receiver projections. Each Put writes only when `version` is greater than the stored one.
+  virtual void PutProjectedLead(const model::Lead& lead, std::string_view version) = 0;
+  virtual void PutLeadCampaignStatus(std::string_view lead_id, std::string_view campaign_id,
+                                     const std::optional<std::string>& status,
+                                     std::string_view version) = 0;
+  virtual void AddProjectedActivity(std::string_view lead_id, std::string_view campaign_id,
+                                    const model::Activity& activity) = 0;
+  virtual void PutProjectedCampaign(const model::Campaign& campaign, bool type_known,
+                                    std::string_view version) = 0;
+  virtual void PutProjectedSender(const model::Sender& sender, std::string_view version) = 0;
+  virtual void AddReply(const ReplyRecord& reply) = 0;
+
+  // Receiver views.
+  virtual std::optional<model::Lead> GetProjectedLead(std::string_view id) = 0;
+  //! Leads ordered by id, optionally only those in `campaign_id` (with `status`).
+  virtual std::vector<model::Lead> ListProjectedLeads(const std::optional<std::string>& campaign_id,
+                                                      const std::optional<std::string>& status,
+                                                      const PageRequest& page) = 0;
+  //! The lead's campaigns with status and merged timeline (oldest first).
+  virtual std::vector<model::Enrollment> ProjectedEnrollments(std::string_view lead_id) = 0;
+  virtual std::optional<model::Campaign> GetProjectedCampaign(std::string_view id) = 0;
+  virtual std::vector<model::Campaign> ListProjectedCampaigns(const PageRequest& page) = 0;
+  //! Distinct leads of the campaign whose merged timeline holds any of `actions`.
+  virtual std::int64_t CountProjectedLeadsWithAction(std::string_view campaign_id,
+                                                     const std::vector<std::string>& actions) = 0;
+  virtual std::vector<ReplyRecord> ListReplies(std::optional<Millis> since, int limit,
+                                               std::optional<Millis> after) = 0;
 
   // Idempotency keys.
   virtual std::optional<IdempotencyRecord> GetIdempotency(std::string_view company,

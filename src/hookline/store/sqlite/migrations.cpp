@@ -145,6 +145,57 @@ CREATE INDEX deliveries_per_lead ON deliveries (endpoint_id, lead_id, occurred_a
   WHERE status = 'pending';
 CREATE INDEX attempts_by_time ON attempts (started_at);
 )sql"},
+      {3, "receiver: sources, the raw log, projections", R"sql(
+CREATE TABLE sources (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  auth TEXT NOT NULL,
+  secret_sealed BLOB,
+  token_hash BLOB,
+  dedupe_fields TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE received (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  source_id TEXT NOT NULL,
+  dedupe_key TEXT NOT NULL,
+  status TEXT NOT NULL,
+  reason TEXT,
+  event TEXT,
+  received_at INTEGER NOT NULL,
+  headers TEXT NOT NULL,
+  body BLOB NOT NULL
+);
+CREATE UNIQUE INDEX received_dedupe ON received (source_id, dedupe_key) WHERE status = 'accepted';
+CREATE INDEX received_by_time ON received (received_at);
+CREATE TABLE projection_state (name TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
+CREATE TABLE rx_leads (
+  id TEXT PRIMARY KEY, name TEXT, profile_url TEXT, email TEXT, company_name TEXT,
+  location TEXT, job_title TEXT, profile_image TEXT, version TEXT NOT NULL
+);
+CREATE TABLE rx_lead_campaigns (
+  lead_id TEXT NOT NULL, campaign_id TEXT NOT NULL, latest_status TEXT, version TEXT NOT NULL,
+  PRIMARY KEY (lead_id, campaign_id)
+) WITHOUT ROWID;
+CREATE INDEX rx_lead_campaigns_by_campaign ON rx_lead_campaigns (campaign_id, latest_status);
+CREATE TABLE rx_activity (
+  lead_id TEXT NOT NULL, campaign_id TEXT NOT NULL, action TEXT NOT NULL, action_time INTEGER NOT NULL,
+  PRIMARY KEY (lead_id, campaign_id, action, action_time)
+) WITHOUT ROWID;
+CREATE INDEX rx_activity_by_campaign ON rx_activity (campaign_id, action, lead_id);
+CREATE TABLE rx_campaigns (
+  id TEXT PRIMARY KEY, name TEXT, campaign_type TEXT, total_leads INTEGER,
+  complete_end_of_sequence INTEGER, version TEXT NOT NULL
+);
+CREATE TABLE rx_senders (id TEXT PRIMARY KEY, name TEXT, email TEXT, version TEXT NOT NULL);
+CREATE TABLE rx_replies (
+  lead_id TEXT NOT NULL, campaign_id TEXT NOT NULL, replied_at INTEGER NOT NULL, channel TEXT,
+  event TEXT NOT NULL, text TEXT, received_id TEXT NOT NULL,
+  PRIMARY KEY (lead_id, campaign_id, replied_at, event)
+) WITHOUT ROWID;
+CREATE INDEX rx_replies_by_time ON rx_replies (replied_at);
+)sql"},
   };
   return *migrations;
 }

@@ -1,0 +1,328 @@
+#include "hookline/api/receiver_api.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "hookline/api/json_io.hpp"
+#include "hookline/api/views.hpp"
+#include "hookline/receiver/ingest.hpp"
+#include "hookline/signing/webhook_signature.hpp"
+#include "hookline/util/ids.hpp"
+
+namespace hookline::api {
+
+namespace {
+
+json::object SourceView(const store::SourceRecord& s) {
+  json::array fields;
+  for (const auto& f : s.dedupe_fields) fields.emplace_back(f);
+  return {{"id", s.id},
+          {"name", s.name},
+          {"auth", s.auth == store::SourceAuth::kSignature ? "signature" : "token"},
+          {"ingest_path", "/ingest/" + s.id},
+          {"dedupe_fields", std::move(fields)},
+          {"created_at", FormatIso8601(s.created_at)}};
+}
+
+json::object ReceivedView(const store::ReceivedRecord& r, bool with_body) {
+  json::object o{{"id", r.id},
+                 {"source_id", r.source_id},
+                 {"status", r.status},
+                 {"reason", r.reason ? json::value(*r.reason) : nullptr},
+                 {"event", r.event ? json::value(*r.event) : nullptr},
+                 {"received_at", FormatIso8601(r.received_at)},
+                 {"body_bytes", r.body.size()}};
+  if (with_body) {
+    json::object headers;
+    for (const auto& [k, v] : r.headers) headers[k] = v;
+    o["headers"] = std::move(headers);
+    o["body"] = r.body;  // the exact bytes as a JSON string (rejected bodies may not be JSON)
+  }
+  return o;
+}
+
+}  // namespace
+
+std::optional<json::object> CreateSource(store::Store& store, const crypto::SecretBox& secrets,
+                                         Millis now, const std::string& name,
+                                         const std::optional<std::string>& secret,
+                                         const std::optional<std::string>& token,
+                                         const std::vector<std::string>& dedupe_fields,
+                                         std::string* error) {
+  if (name.empty() || name.size() > 256) {
+    *error = "'name' must be 1 to 256 characters";
+    return std::nullopt;
+  }
+  if (secret && token) {
+    *error = "give either a secret (signed webhooks) or a token, not both";
+    return std::nullopt;
+  }
+  if (dedupe_fields.size() > 16) {
+    *error = "at most 16 dedupe fields";
+    return std::nullopt;
+  }
+  store::SourceRecord source;
+  source.id = NewId("src_", now);
+  source.name = name;
+  source.dedupe_fields = dedupe_fields;
+  source.created_at = now;
+  json::object view;
+  if (secret) {
+    auto parsed = signing::WebhookSecret::Parse(*secret);
+    if (!parsed) {
+      *error = "the secret must be \"whsec_\" followed by base64 of 16 to 64 bytes";
+      return std::nullopt;
+    }
+    source.auth = store::SourceAuth::kSignature;
+    source.secret_sealed = secrets.Seal(parsed->ToString());
+  } else {
+    const std::string shown = token.value_or("tok_" + crypto::HexEncode(crypto::RandomBytes(24)));
+    if (shown.size() < 16 || shown.size() > 256) {
+      *error = "the token must be 16 to 256 characters";
+      return std::nullopt;
+    }
+    source.auth = store::SourceAuth::kToken;
+    source.token_hash = crypto::Sha256(shown);
+    view["token"] = shown;  // shown once; only its hash is stored
+  }
+  store.Write([&](store::StoreTx& tx) {
+    tx.InsertSource(source);
+    return true;
+  });
+  json::object out = SourceView(source);
+  for (auto& kv : view) out[kv.key()] = kv.value();
+  return out;
+}
+
+ReceiverApi::ReceiverApi(store::Store& store, const crypto::SecretBox& secrets, const Clock& clock,
+                         std::optional<std::string> api_token_hash, std::function<void()> on_stored)
+    : store_(store),
+      secrets_(secrets),
+      clock_(clock),
+      api_token_hash_(std::move(api_token_hash)),
+      on_stored_(std::move(on_stored)) {
+  AddRoutes();
+}
+
+http::Response ReceiverApi::Handle(const http::Request& request) const { return router_.Route(request); }
+
+void ReceiverApi::AddRoutes() {
+  router_.Add("POST", "/ingest/{}", [this](RouteContext& ctx) {
+    bool stored = false;
+    auto response = receiver::Ingest(store_, secrets_, clock_, ctx.params[0], ctx.request,
+                                     ctx.Query("token"), &stored);
+    if (stored && on_stored_) on_stored_();
+    return response;
+  });
+  router_.Add("GET", "/healthz", [](RouteContext&) { return JsonResponse(200, json::object{{"status", "ok"}}); });
+
+  using Handler = std::function<http::Response(RouteContext&)>;
+  auto authed = [this](Handler handler) {
+    return [this, handler = std::move(handler)](RouteContext& ctx) -> http::Response {
+      if (!api_token_hash_) {
+        return http::ErrorResponse(401, "unauthorized",
+                                   "the query API is off: start hookline receive with --api-token");
+      }
+      auto header = ctx.request.Header("authorization");
+      if (!header || !header->starts_with("Bearer ") ||
+          !crypto::ConstantTimeEquals(crypto::Sha256(header->substr(7)), *api_token_hash_)) {
+        return http::ErrorResponse(401, "unauthorized", "send the API token as 'Authorization: Bearer <token>'");
+      }
+      return handler(ctx);
+    };
+  };
+
+  router_.Add("POST", "/v1/sources", authed([this](RouteContext& ctx) {
+    auto body = ParseObjectBody(ctx.request);
+    if (auto* p = std::get_if<Problem>(&body)) return ProblemResponse(*p);
+    const auto& o = std::get<json::object>(body);
+    auto name = RequiredString(o, "name", 256);
+    auto secret = OptionalString(o, "secret", 256);
+    auto token = OptionalString(o, "token", 256);
+    if (auto* p = std::get_if<Problem>(&name)) return ProblemResponse(*p);
+    if (auto* p = std::get_if<Problem>(&secret)) return ProblemResponse(*p);
+    if (auto* p = std::get_if<Problem>(&token)) return ProblemResponse(*p);
+    std::vector<std::string> fields;
+    if (const auto* f = o.if_contains("dedupe_fields"); f && !f->is_null()) {
+      if (!f->is_array()) return ProblemResponse(Invalid("'dedupe_fields' must be an array of JSON paths"));
+      for (const auto& item : f->get_array()) {
+        if (!item.is_string() || item.get_string().empty()) {
+          return ProblemResponse(Invalid("'dedupe_fields' must hold paths like \"data.lead.id\""));
+        }
+        fields.emplace_back(item.get_string());
+      }
+    }
+    std::string error;
+    auto view = CreateSource(store_, secrets_, clock_.Now(), std::get<std::string>(name),
+                             std::get<std::optional<std::string>>(secret),
+                             std::get<std::optional<std::string>>(token), fields, &error);
+    if (!view) return ProblemResponse(Invalid(error));
+    return JsonResponse(201, *view);
+  }));
+  router_.Add("GET", "/v1/sources", authed([this](RouteContext&) {
+    json::array data;
+    store_.Read([&](store::StoreTx& tx) {
+      for (const auto& s : tx.ListSources()) data.push_back(SourceView(s));
+    });
+    return JsonResponse(200, json::object{{"data", std::move(data)}, {"next", nullptr}});
+  }));
+
+  router_.Add("GET", "/v1/received", authed([this](RouteContext& ctx) {
+    auto page = ParseListParams(ctx);
+    if (auto* p = std::get_if<Problem>(&page)) return ProblemResponse(*p);
+    auto since = ParseTimeParam(ctx, "since");
+    if (auto* p = std::get_if<Problem>(&since)) return ProblemResponse(*p);
+    auto until = ParseTimeParam(ctx, "until");
+    if (auto* p = std::get_if<Problem>(&until)) return ProblemResponse(*p);
+    store::ReceivedFilter filter;
+    auto opt = [&](std::string_view key) -> std::optional<std::string> {
+      auto v = ctx.Query(key);
+      return v && !v->empty() ? std::optional<std::string>(std::string(*v)) : std::nullopt;
+    };
+    filter.source_id = opt("source_id");
+    filter.event = opt("event");
+    filter.status = opt("status");
+    filter.since = std::get<std::optional<long long>>(since);
+    filter.until = std::get<std::optional<long long>>(until);
+    const auto& p = std::get<ListParams>(page);
+    if (p.after) {
+      try {
+        filter.after_seq = std::stoll(*p.after);
+      } catch (...) {
+        return ProblemResponse({400, "invalid_parameter", "'after' is not a cursor this API returned"});
+      }
+    }
+    filter.limit = p.limit + 1;
+    std::vector<store::ReceivedRecord> items;
+    store_.Read([&](store::StoreTx& tx) { items = tx.ListReceived(filter); });
+    json::array data;
+    json::value next = nullptr;
+    for (size_t i = 0; i < items.size() && i < static_cast<size_t>(p.limit); ++i) {
+      data.push_back(ReceivedView(items[i], false));
+      if (items.size() > static_cast<size_t>(p.limit)) next = std::to_string(items[i].seq);
+    }
+    return JsonResponse(200, json::object{{"data", std::move(data)}, {"next", next}});
+  }));
+  router_.Add("GET", "/v1/received/{}", authed([this](RouteContext& ctx) {
+    std::optional<store::ReceivedRecord> r;
+    store_.Read([&](store::StoreTx& tx) { r = tx.GetReceived(ctx.params[0]); });
+    if (!r) return ProblemResponse(NotFound(fmt::format("received webhook '{}' does not exist", ctx.params[0])));
+    return JsonResponse(200, ReceivedView(*r, true));
+  }));
+
+  auto funnel_of = [](store::StoreTx& tx, const model::Campaign& c) {
+    json::object funnel;
+    for (const auto& stage : FunnelStages(c.campaign_type)) {
+      funnel[stage.name] = tx.CountProjectedLeadsWithAction(c.id, stage.actions);
+    }
+    return funnel;
+  };
+  router_.Add("GET", "/v1/campaigns", authed([this, funnel_of](RouteContext& ctx) {
+    auto page = ParseListParams(ctx);
+    if (auto* p = std::get_if<Problem>(&page)) return ProblemResponse(*p);
+    const auto& p = std::get<ListParams>(page);
+    json::array data;
+    json::value next = nullptr;
+    store_.Read([&](store::StoreTx& tx) {
+      auto items = tx.ListProjectedCampaigns({p.after, p.limit + 1});
+      for (size_t i = 0; i < items.size() && i < static_cast<size_t>(p.limit); ++i) {
+        data.push_back(CampaignView(items[i], funnel_of(tx, items[i])));
+        if (items.size() > static_cast<size_t>(p.limit)) next = items[i].id;
+      }
+    });
+    return JsonResponse(200, json::object{{"data", std::move(data)}, {"next", next}});
+  }));
+  router_.Add("GET", "/v1/campaigns/{}", authed([this, funnel_of](RouteContext& ctx) {
+    std::optional<json::object> view;
+    store_.Read([&](store::StoreTx& tx) {
+      if (auto c = tx.GetProjectedCampaign(ctx.params[0])) view = CampaignView(*c, funnel_of(tx, *c));
+    });
+    if (!view) return ProblemResponse(NotFound(fmt::format("campaign '{}' has not been seen", ctx.params[0])));
+    return JsonResponse(200, *view);
+  }));
+  router_.Add("GET", "/v1/leads", authed([this](RouteContext& ctx) {
+    auto page = ParseListParams(ctx);
+    if (auto* p = std::get_if<Problem>(&page)) return ProblemResponse(*p);
+    const auto& p = std::get<ListParams>(page);
+    auto opt = [&](std::string_view key) -> std::optional<std::string> {
+      auto v = ctx.Query(key);
+      return v && !v->empty() ? std::optional<std::string>(std::string(*v)) : std::nullopt;
+    };
+    json::array data;
+    json::value next = nullptr;
+    store_.Read([&](store::StoreTx& tx) {
+      auto items = tx.ListProjectedLeads(opt("campaign_id"), opt("status"), {p.after, p.limit + 1});
+      for (size_t i = 0; i < items.size() && i < static_cast<size_t>(p.limit); ++i) {
+        data.push_back(LeadView(items[i], tx.ProjectedEnrollments(items[i].id), false));
+        if (items.size() > static_cast<size_t>(p.limit)) next = items[i].id;
+      }
+    });
+    return JsonResponse(200, json::object{{"data", std::move(data)}, {"next", next}});
+  }));
+  router_.Add("GET", "/v1/leads/{}", authed([this](RouteContext& ctx) {
+    std::optional<json::object> view;
+    store_.Read([&](store::StoreTx& tx) {
+      if (auto l = tx.GetProjectedLead(ctx.params[0])) view = LeadView(*l, tx.ProjectedEnrollments(l->id), false);
+    });
+    if (!view) return ProblemResponse(NotFound(fmt::format("lead '{}' has not been seen", ctx.params[0])));
+    return JsonResponse(200, *view);
+  }));
+  router_.Add("GET", "/v1/replies", authed([this](RouteContext& ctx) {
+    auto page = ParseListParams(ctx);
+    if (auto* p = std::get_if<Problem>(&page)) return ProblemResponse(*p);
+    auto since = ParseTimeParam(ctx, "since");
+    if (auto* p = std::get_if<Problem>(&since)) return ProblemResponse(*p);
+    const auto& p = std::get<ListParams>(page);
+    std::optional<Millis> after;
+    if (p.after) {
+      after = ParseIso8601(*p.after);
+      if (!after) return ProblemResponse({400, "invalid_parameter", "'after' is not a cursor this API returned"});
+    }
+    std::vector<store::ReplyRecord> items;
+    store_.Read([&](store::StoreTx& tx) {
+      items = tx.ListReplies(std::get<std::optional<long long>>(since), p.limit + 1, after);
+    });
+    json::array data;
+    json::value next = nullptr;
+    for (size_t i = 0; i < items.size() && i < static_cast<size_t>(p.limit); ++i) {
+      const auto& r = items[i];
+      data.push_back(json::object{{"lead_id", r.lead_id},
+                                  {"campaign_id", r.campaign_id},
+                                  {"channel", r.channel ? json::value(*r.channel) : nullptr},
+                                  {"event", r.event},
+                                  {"text", r.text ? json::value(*r.text) : nullptr},
+                                  {"replied_at", FormatIso8601(r.replied_at)},
+                                  {"received_id", r.received_id}});
+      if (items.size() > static_cast<size_t>(p.limit)) next = FormatIso8601(r.replied_at);
+    }
+    return JsonResponse(200, json::object{{"data", std::move(data)}, {"next", next}});
+  }));
+  router_.Add("GET", "/v1/projections", authed([this](RouteContext&) {
+    std::int64_t checkpoint = 0, backlog = 0;
+    store_.Read([&](store::StoreTx& tx) {
+      checkpoint = tx.ProjectionCheckpoint();
+      backlog = tx.CountAcceptedAfter(checkpoint);
+    });
+    return JsonResponse(200, json::object{{"checkpoint", checkpoint}, {"backlog", backlog}});
+  }));
+  router_.Add("POST", "/v1/replay", authed([this](RouteContext& ctx) {
+    auto body = ParseObjectBody(ctx.request, /*allow_empty=*/true);
+    if (auto* p = std::get_if<Problem>(&body)) return ProblemResponse(*p);
+    const auto& o = std::get<json::object>(body);
+    const auto* to = o.if_contains("to");
+    if (to != nullptr && !(to->is_string() && to->get_string() == "projections")) {
+      return ProblemResponse({422, "unsupported_replay",
+                              "only {\"to\": \"projections\"} is supported by this build; forwarding "
+                              "stored webhooks to an endpoint is not built yet"});
+    }
+    // Rebuild: empty the projections and let the projector run the whole log again.
+    store_.Write([](store::StoreTx& tx) {
+      tx.ClearProjections();
+      return true;
+    });
+    if (on_stored_) on_stored_();
+    return JsonResponse(202, json::object{{"to", "projections"}, {"rebuilding", true}});
+  }));
+}
+
+}  // namespace hookline::api

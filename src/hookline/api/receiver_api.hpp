@@ -1,0 +1,47 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <boost/json/object.hpp>
+
+#include "hookline/api/router.hpp"
+#include "hookline/http/message.hpp"
+#include "hookline/store/store.hpp"
+#include "hookline/util/crypto.hpp"
+#include "hookline/util/time.hpp"
+
+namespace hookline::api {
+
+//! The consumer's HTTP API (API.md, "Consumer API"): POST /ingest/{source_id}, authenticated
+//! per source, and the query API behind `Authorization: Bearer <api token>`. Thread-safe.
+class ReceiverApi {
+ public:
+  //! `api_token_hash` is the SHA-256 of the API token; without one the query API answers 401.
+  //! `on_stored` runs after a new webhook is committed; `on_rebuild` asks for a full replay.
+  ReceiverApi(store::Store& store, const crypto::SecretBox& secrets, const Clock& clock,
+              std::optional<std::string> api_token_hash, std::function<void()> on_stored);
+
+  http::Response Handle(const http::Request& request) const;
+
+ private:
+  void AddRoutes();
+  Router router_;
+  store::Store& store_;
+  const crypto::SecretBox& secrets_;
+  const Clock& clock_;
+  std::optional<std::string> api_token_hash_;
+  std::function<void()> on_stored_;
+};
+
+//! Creates a source: a `whsec_` secret (signature) or a token. With neither, a token is made.
+//! Returns the JSON view, with the token shown this once. `error` set on bad input.
+std::optional<boost::json::object> CreateSource(store::Store& store, const crypto::SecretBox& secrets,
+                                                Millis now, const std::string& name,
+                                                const std::optional<std::string>& secret,
+                                                const std::optional<std::string>& token,
+                                                const std::vector<std::string>& dedupe_fields,
+                                                std::string* error);
+
+}  // namespace hookline::api

@@ -1,0 +1,399 @@
+// hookline receive through the real binary: the provider delivering the ten reference
+// scenarios to it, a shuffled and duplicated stream, both authentications (and a sender
+// nobody here wrote), mutated payloads, and kill -9 during concurrent ingest.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "harness.hpp"
+#include "hookline/model/codec.hpp"
+#include "scenarios.hpp"
+
+namespace hookline::itest {
+namespace {
+
+constexpr char kApiToken[] = "receiver-test-token-0123";
+const std::vector<std::string> kEvents = {"invite-sent", "invite-accepted", "message-sent", "message-replied",
+                                          "inmail-sent", "inmail-replied", "email-sent", "email-opened",
+                                          "email-clicked", "email-replied"};
+
+class ReceiverTest : public ::testing::Test {
+ protected:
+  std::string Db(const std::string& name = "receiver.db") const { return "sqlite:" + dir_.File(name); }
+  std::unique_ptr<ServeProcess> StartReceiver(const std::string& db) {
+    return std::make_unique<ServeProcess>(db, std::vector<std::string>{"--api-token", kApiToken}, "receive");
+  }
+  static HttpResult Query(const ServeProcess& r, const std::string& path) {
+    return r.Api("GET", path, kApiToken);
+  }
+  //! Every item of a paginated list.
+  static json::array All(const ServeProcess& r, const std::string& path) {
+    json::array out;
+    std::string after;
+    for (;;) {
+      const std::string sep = path.find('?') == std::string::npos ? "?" : "&";
+      auto page = Query(r, path + sep + "limit=500" + (after.empty() ? "" : "&after=" + after)).Json().as_object();
+      for (auto& item : page.at("data").as_array()) out.push_back(item);
+      if (page.at("next").is_null()) return out;
+      after = std::string(page.at("next").as_string());
+    }
+  }
+  static void WaitProjected(const ServeProcess& r) {
+    ASSERT_TRUE(Eventually([&] { return Query(r, "/v1/projections").Json().at("backlog") == 0; }));
+  }
+  //! The projections as one document, for comparing two receivers.
+  static json::object Snapshot(const ServeProcess& r) {
+    WaitProjected(r);
+    auto replies = All(r, "/v1/replies");
+    for (auto& reply : replies) reply.as_object().erase("received_id");  // each receiver mints its own ids
+    return {{"leads", All(r, "/v1/leads")}, {"campaigns", All(r, "/v1/campaigns")}, {"replies", replies}};
+  }
+  static HttpResult PostToken(const ServeProcess& r, const std::string& path, const std::string& token,
+                              const std::string& body, std::vector<std::string> headers = {}) {
+    headers.push_back("Content-Type: application/json");
+    return Call("POST", r.base_url() + path + "?token=" + token, body, headers);
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(ReceiverTest, ServeDeliversTheTenReferenceScenariosToReceive) {
+  const std::string receiver_db = Db();
+  const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  auto source = CreateSource(receiver_db, {"--secret", secret});
+  auto receiver = StartReceiver(receiver_db);
+  const std::string ingest_url = receiver->base_url() + std::string(source.at("ingest_path").as_string());
+
+  std::set<std::string> event_ids;
+  for (size_t i = 0; i < kEvents.size(); ++i) {
+    const std::string db = "sqlite:" + dir_.File("provider-" + std::to_string(i) + ".db");
+    const std::string key = CreateCompany(db, "Outboundry Demo", kReferenceCompany);
+    ServeProcess serve(db, {"--allow-private-endpoints"});
+    const auto [event_id, used_secret] = RebuildReferenceScenario(serve, key, kEvents[i], ingest_url, secret);
+    EXPECT_EQ(used_secret, secret);
+    event_ids.insert(event_id);
+    ASSERT_TRUE(Eventually([&] {
+      auto e = serve.Api("GET", "/v1/events/" + event_id, key).Json();
+      return e.at("deliveries").at(0).at("status") == "succeeded";
+    })) << kEvents[i];
+  }
+
+  // The raw log: each webhook once, byte for byte, with its webhook-id.
+  auto received = All(*receiver, "/v1/received?status=accepted");
+  ASSERT_EQ(received.size(), 10u);
+  std::set<std::string> bodies;
+  for (const auto& item : received) {
+    auto one = Query(*receiver, "/v1/received/" + std::string(item.at("id").as_string())).Json().as_object();
+    bodies.insert(std::string(one.at("body").as_string()));
+    EXPECT_TRUE(event_ids.count(std::string(one.at("headers").at("webhook-id").as_string())));
+    EXPECT_FALSE(one.at("headers").as_object().contains("authorization"));
+  }
+  for (const auto& event : kEvents) EXPECT_TRUE(bodies.count(ReadExample(event))) << event;
+
+  // Projections, checked against what the ten payloads say (computed here independently).
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> status;  // -> (timestamp, status)
+  std::map<std::pair<std::string, std::string>, std::set<std::pair<std::string, std::string>>> timeline;
+  std::map<std::string, json::object> campaigns;
+  std::map<std::string, json::object> profiles;
+  std::set<std::tuple<std::string, std::string, std::string>> replies;  // lead, event, text
+  for (const auto& event : kEvents) {
+    auto doc = json::parse(ReadExample(event)).as_object();
+    const std::string ts(doc.at("timestamp").as_string());
+    const auto& lead = doc.at("data").at("lead").as_object();
+    const auto& campaign = doc.at("data").at("campaign").as_object();
+    const std::pair<std::string, std::string> key{std::string(lead.at("id").as_string()), std::string(campaign.at("id").as_string())};
+    if (status[key].first < ts) status[key] = {ts, std::string(lead.at("latest_status").as_string())};
+    for (const auto& a : lead.at("activity").as_array()) {
+      timeline[key].insert({std::string(a.at("action_time").as_string()), std::string(a.at("action").as_string())});
+    }
+    campaigns[key.second] = campaign;
+    profiles[key.first] = lead;
+    const auto& ad = doc.at("data").at("actionData").as_object();
+    if (event == "message-replied" || event == "inmail-replied") replies.insert({key.first, event, std::string(ad.at("replay_message").as_string())});
+    if (event == "email-replied") replies.insert({key.first, event, std::string(ad.at("message").as_string())});
+  }
+  WaitProjected(*receiver);
+  for (const auto& [key, expected] : status) {
+    auto lead = Query(*receiver, "/v1/leads/" + key.first).Json().as_object();
+    for (const char* field : {"name", "email", "company_name", "location", "job_title", "profile_image", "profile_url"}) {
+      EXPECT_EQ(lead.at(field), profiles[key.first].at(field)) << field;
+    }
+    const auto& c = lead.at("campaigns").at(0).as_object();
+    EXPECT_EQ(c.at("campaign_id"), json::value(key.second));
+    EXPECT_EQ(c.at("latest_status"), json::value(expected.second)) << key.first;
+    std::vector<std::pair<std::string, std::string>> got;
+    for (const auto& a : c.at("activity").as_array()) {
+      got.emplace_back(std::string(a.at("action_time").as_string()), std::string(a.at("action").as_string()));
+    }
+    using Timeline = std::vector<std::pair<std::string, std::string>>;
+    EXPECT_EQ(got, Timeline(timeline[key].begin(), timeline[key].end()));
+  }
+  for (const auto& [id, expected] : campaigns) {
+    auto c = Query(*receiver, "/v1/campaigns/" + id).Json().as_object();
+    EXPECT_EQ(c.at("total_leads"), expected.at("total_leads"));
+    EXPECT_EQ(c.at("complete_end_of_sequence"), expected.at("complete_end_of_sequence"));
+    EXPECT_EQ(c.at("name"), expected.at("name"));
+  }
+  EXPECT_EQ(Query(*receiver, "/v1/campaigns/cccccccc-1111-2222-3333-cccccccccccc").Json().at("funnel"),
+            json::parse(R"({"invited":1,"accepted":1,"messaged":1,"replied":1})"));
+  EXPECT_EQ(Query(*receiver, "/v1/campaigns/dddddddd-2222-3333-4444-dddddddddddd").Json().at("funnel"),
+            json::parse(R"({"invited":0,"accepted":0,"messaged":1,"replied":1})"));
+  EXPECT_EQ(Query(*receiver, "/v1/campaigns/eeeeeeee-3333-4444-5555-eeeeeeeeeeee").Json().at("funnel"),
+            json::parse(R"({"sent":1,"opened":1,"clicked":1,"replied":1})"));
+  std::set<std::tuple<std::string, std::string, std::string>> got_replies;
+  for (const auto& r : All(*receiver, "/v1/replies")) {
+    got_replies.insert({std::string(r.at("lead_id").as_string()), std::string(r.at("event").as_string()), std::string(r.at("text").as_string())});
+  }
+  EXPECT_EQ(got_replies, replies);
+}
+
+// A simulated outreach stream: leads moving through two campaigns, each event carrying the
+// lead's whole history so far, as the provider renders it.
+struct StreamEvent {
+  std::string id;
+  std::string body;
+};
+
+std::vector<StreamEvent> MakeStream(int leads, std::mt19937& rng) {
+  std::vector<StreamEvent> out;
+  const model::Sender li_sender{"sender-li", "Ravi Mehta", "ravi@example.com"};
+  const model::Sender mail_sender{"sender-mail", "Ravi Mehta", "ravi@example.com"};
+  const std::vector<std::string> li = {"invite-sent", "invite-accepted", "message-sent", "message-replied"};
+  const std::vector<std::string> mail = {"email-sent", "email-opened", "email-clicked", "email-replied"};
+  Millis clock = *ParseIso8601("2026-03-01T00:00:00Z");
+  int seq = 0;
+  for (int l = 0; l < leads; ++l) {
+    const bool linkedin = l % 2 == 0;
+    model::Campaign campaign{linkedin ? "camp-li" : "camp-mail", linkedin ? "LinkedIn Q1" : "Cold Email",
+                             linkedin ? model::Channel::kLinkedin : model::Channel::kEmail, leads / 2, 0};
+    model::Lead lead{"lead-" + std::to_string(l), "Lead " + std::to_string(l), std::nullopt,
+                     "lead" + std::to_string(l) + "@example.com", "Acme", "Pune", "Engineer", std::nullopt};
+    std::vector<model::Activity> history;
+    const auto& steps = linkedin ? li : mail;
+    const int depth = 1 + static_cast<int>(rng() % steps.size());
+    for (int s = 0; s < depth; ++s) {
+      clock += 60'000 + static_cast<Millis>(rng() % 600'000);
+      const auto* spec = model::FindEvent(steps[static_cast<size_t>(s)]);
+      history.push_back({std::string(spec->action), clock});
+      campaign.complete_end_of_sequence = seq / 50;  // counters move over time
+      model::PayloadParts parts;
+      parts.spec = spec;
+      parts.company_id = "company-1";
+      parts.timestamp = clock;
+      for (auto f : spec->action_fields) parts.action_data[f] = "text " + std::to_string(seq);
+      parts.lead = lead;
+      parts.latest_status = std::string(spec->default_status);
+      parts.activity = history;
+      parts.campaign = campaign;
+      parts.sender = linkedin ? li_sender : mail_sender;
+      out.push_back({"msg_stream_" + std::to_string(seq++), model::RenderWebhookJson(model::BuildPayload(parts))});
+    }
+  }
+  return out;
+}
+
+TEST_F(ReceiverTest, ShuffledDuplicatedStreamProjectsLikeTheSameStreamInOrderOnce) {
+  std::mt19937 rng(20261126);
+  auto stream = MakeStream(300, rng);  // ~750 events over 300 leads in two campaigns
+  // Some events are never sent at all; the rest go to both receivers.
+  std::vector<StreamEvent> sent;
+  for (auto& e : stream) if (rng() % 10 != 0) sent.push_back(e);
+  ASSERT_GT(sent.size(), 500u);
+
+  auto src_a = CreateSource(Db("a.db"));
+  auto src_b = CreateSource(Db("b.db"));
+  auto in_order = StartReceiver(Db("a.db"));
+  auto shuffled = StartReceiver(Db("b.db"));
+  const std::string path_a(src_a.at("ingest_path").as_string()), token_a(src_a.at("token").as_string());
+  const std::string path_b(src_b.at("ingest_path").as_string()), token_b(src_b.at("token").as_string());
+
+  for (const auto& e : sent) {
+    auto r = PostToken(*in_order, path_a, token_a, e.body, {"webhook-id: " + e.id});
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  // B: a third delivered two or three times, all shuffled, from four connections at once.
+  std::vector<const StreamEvent*> deliveries;
+  for (const auto& e : sent) {
+    const int copies = rng() % 3 == 0 ? 2 + static_cast<int>(rng() % 2) : 1;
+    for (int c = 0; c < copies; ++c) deliveries.push_back(&e);
+  }
+  std::shuffle(deliveries.begin(), deliveries.end(), rng);
+  std::atomic<size_t> next{0};
+  std::atomic<int> accepted{0}, duplicates{0}, errors{0};
+  std::vector<std::thread> senders;
+  for (int t = 0; t < 4; ++t) {
+    senders.emplace_back([&] {
+      for (size_t i; (i = next++) < deliveries.size();) {
+        auto r = PostToken(*shuffled, path_b, token_b, deliveries[i]->body, {"webhook-id: " + deliveries[i]->id});
+        if (r.status != 200) {
+          ++errors;
+        } else if (r.Json().at("status") == "duplicate") {
+          ++duplicates;
+        } else {
+          ++accepted;
+        }
+      }
+    });
+  }
+  for (auto& t : senders) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(static_cast<size_t>(accepted.load()), sent.size());
+  EXPECT_EQ(static_cast<size_t>(duplicates.load()), deliveries.size() - sent.size());
+  EXPECT_EQ(All(*shuffled, "/v1/received?status=accepted").size(), sent.size());  // each stored once
+
+  const auto a = Snapshot(*in_order);
+  const auto b = Snapshot(*shuffled);
+  EXPECT_GT(a.at("leads").as_array().size(), 250u);
+  EXPECT_GT(a.at("replies").as_array().size(), 0u);
+  EXPECT_TRUE(json::serialize(a) == json::serialize(b)) << "projections differ";
+
+  // A rebuild from the raw log gives the same projections as live.
+  ASSERT_EQ(shuffled->Api("POST", "/v1/replay", kApiToken, R"({"to":"projections"})").status, 202);
+  EXPECT_TRUE(json::serialize(Snapshot(*shuffled)) == json::serialize(b)) << "rebuild differs from live";
+}
+
+TEST_F(ReceiverTest, AuthenticatesByTokenOrByStandardWebhooksSignature) {
+  auto token_source = CreateSource(Db(), {"--token", "outboundry-shared-token-1"});
+  const std::string secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+  auto signed_source = CreateSource(Db(), {"--secret", secret});
+  auto receiver = StartReceiver(Db());
+  const std::string token_path(token_source.at("ingest_path").as_string());
+  const std::string body = ReadExample("invite-sent");
+
+  // Unsigned with a token, as Outboundry sends today: ?token= or a bearer header.
+  EXPECT_EQ(PostToken(*receiver, token_path, "outboundry-shared-token-1", body).Json().at("status"), "accepted");
+  auto bearer = Call("POST", receiver->base_url() + token_path, ReadExample("invite-accepted"),
+                     {"Authorization: Bearer outboundry-shared-token-1"});
+  EXPECT_EQ(bearer.Json().at("status"), "accepted") << bearer.body;
+  EXPECT_EQ(PostToken(*receiver, token_path, "wrong-token-000000", body).status, 401);
+  EXPECT_EQ(Call("POST", receiver->base_url() + token_path, body).status, 401);
+
+  // Every reference example signed by the npm standardwebhooks library.
+  std::vector<std::string> args = {"/usr/bin/env", "node", JsDir() + "/send_signed.cjs",
+                                   receiver->base_url() + std::string(signed_source.at("ingest_path").as_string()), secret};
+  for (const auto& e : kEvents) args.push_back(TestDataDir() + "/examples/" + e + ".json");
+  std::string out, err;
+  ASSERT_EQ(RunCommand(args, &out, &err), 0) << err;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 10) << out;
+  size_t accepted_lines = 0;
+  for (size_t pos = 0; (pos = out.find("200 {\"status\":\"accepted\"", pos)) != std::string::npos; ++pos) ++accepted_lines;
+  EXPECT_EQ(accepted_lines, 10u) << out;
+
+  // A bad or stale signature is refused and not stored.
+  const std::string signed_path(signed_source.at("ingest_path").as_string());
+  auto forged = Call("POST", receiver->base_url() + signed_path, body,
+                     {"webhook-id: msg_x", "webhook-timestamp: " + std::to_string(std::time(nullptr)),
+                      "webhook-signature: v1,Zm9yZ2Vk"});
+  EXPECT_EQ(forged.status, 401);
+  auto stale = Call("POST", receiver->base_url() + signed_path, body,
+                    {"webhook-id: msg_x", "webhook-timestamp: 1614265330",
+                     "webhook-signature: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="});
+  EXPECT_EQ(stale.status, 401);
+  EXPECT_NE(stale.body.find("too old"), std::string::npos);
+  EXPECT_EQ(All(*receiver, "/v1/received").size(), 12u);  // 2 by token + 10 signed, nothing else
+  WaitProjected(*receiver);
+  EXPECT_EQ(All(*receiver, "/v1/replies").size(), 3u);
+  EXPECT_EQ(Query(*receiver, "/v1/leads").status, 200);
+  EXPECT_EQ(receiver->Api("GET", "/v1/leads", "wrong").status, 401);
+}
+
+TEST_F(ReceiverTest, MutatedPayloadsGetTheRightStatusAndNothingValidIsLost) {
+  auto source = CreateSource(Db());
+  auto receiver = StartReceiver(Db());
+  const std::string path(source.at("ingest_path").as_string()), token(source.at("token").as_string());
+  auto doc = json::parse(ReadExample("message-replied")).as_object();
+
+  auto nulls = doc;  // null in every optional field
+  for (auto& kv : nulls["data"].as_object()["lead"].as_object()) {
+    if (kv.key() != "id" && kv.key() != "activity") kv.value() = nullptr;
+  }
+  nulls["data"].as_object()["sender"] = nullptr;
+  nulls["company_id"] = nullptr;
+  auto missing = doc;  // profile fields missing altogether
+  for (const char* k : {"email", "company_name", "location", "job_title", "profile_image", "profile_url"}) {
+    missing["data"].as_object()["lead"].as_object().erase(k);
+  }
+  missing["timestamp"] = "2026-03-25T00:00:00.000Z";
+  auto extra = json::parse(ReadExample("email-replied")).as_object();  // extra fields at every level
+  extra["x_top"] = 1;
+  extra["data"].as_object()["x_data"] = json::object{{"k", "v"}};
+  extra["data"].as_object()["lead"].as_object()["x_lead"] = json::array{1, 2};
+  extra["data"].as_object()["actionData"].as_object()["x_action"] = true;
+  auto unknown = doc;
+  unknown["event"] = "meeting-booked";
+
+  struct Case { std::string name, body; long status; };
+  const std::string full = ReadExample("email-replied");
+  const std::vector<Case> cases = {
+      {"nulls", json::serialize(nulls), 200},
+      {"missing profile", json::serialize(missing), 200},
+      {"extra fields", json::serialize(extra), 200},
+      {"unknown event", json::serialize(unknown), 200},
+      {"invalid UTF-8", "{\"event\":\"invite-sent\",\"x\":\"\xff\xfe\"}", 400},
+      {"truncated", full.substr(0, full.size() / 2), 400},
+      {"no event", R"({"data":{}})", 400},
+      {"10 MB", std::string(10 << 20, 'x'), 413},
+  };
+  for (const auto& c : cases) {
+    auto r = PostToken(*receiver, path, token, c.body);
+    EXPECT_EQ(r.status, c.status) << c.name << ": " << r.body.substr(0, 200);
+  }
+  EXPECT_EQ(Query(*receiver, "/healthz").status, 200);  // still up
+  EXPECT_EQ(All(*receiver, "/v1/received?status=accepted").size(), 4u);
+  auto rejected = All(*receiver, "/v1/received?status=rejected");
+  ASSERT_EQ(rejected.size(), 3u);
+  EXPECT_FALSE(rejected[0].at("reason").as_string().empty());
+  WaitProjected(*receiver);
+  auto lead = Query(*receiver, "/v1/leads/11111111-aaaa-bbbb-cccc-111111111111").Json().as_object();
+  EXPECT_EQ(lead.at("campaigns").at(0).at("latest_status"), "Replied");  // newest event wins
+  EXPECT_TRUE(lead.at("email").is_null());  // the newest payload did not carry it
+  EXPECT_EQ(Query(*receiver, "/v1/leads/33333333-cccc-dddd-eeee-333333333333").status, 200);
+  EXPECT_EQ(All(*receiver, "/v1/received?event=meeting-booked").size(), 1u);  // kept raw, not projected
+}
+
+TEST_F(ReceiverTest, KillDashNineDuringConcurrentIngestKeepsEveryAcknowledgedWebhook) {
+  auto source = CreateSource(Db());
+  const std::string path(source.at("ingest_path").as_string()), token(source.at("token").as_string());
+  auto receiver = StartReceiver(Db());
+  std::mutex mu;
+  std::vector<std::string> acknowledged;
+  std::atomic<bool> stop{false};
+  std::atomic<int> sent{0};
+  std::vector<std::thread> senders;
+  const std::string base = ReadExample("invite-sent");
+  for (int t = 0; t < 4; ++t) {
+    senders.emplace_back([&, t] {
+      for (int i = 0; !stop && i < 500; ++i) {
+        auto body = json::parse(base).as_object();
+        body["x_seq"] = std::to_string(t) + "-" + std::to_string(i);  // distinct bodies
+        auto r = PostToken(*receiver, path, token, json::serialize(body));
+        ++sent;
+        if (r.status == 200) {
+          std::lock_guard lock(mu);
+          acknowledged.push_back(std::string(r.Json().at("id").as_string()));
+        }
+      }
+    });
+  }
+  ASSERT_TRUE(Eventually([&] { return sent.load() >= 200; }));
+  ASSERT_TRUE(WIFSIGNALED(receiver->Stop(SIGKILL)));
+  stop = true;
+  for (auto& t : senders) t.join();
+  ASSERT_GT(acknowledged.size(), 100u);
+  auto restarted = StartReceiver(Db());
+  for (const auto& id : acknowledged) {
+    ASSERT_EQ(Query(*restarted, "/v1/received/" + id).status, 200) << id;
+  }
+}
+
+}  // namespace
+}  // namespace hookline::itest
