@@ -83,6 +83,14 @@ int main(int argc, char** argv) {
     source.master_key = key;
   }
 
+  hookline::app::ExportOptions export_options;
+  auto* export_cmd = app.add_subcommand("export", "Export the receiver's raw log, leads or replies to stdout");
+  export_cmd->add_option("--what", export_options.what, "received | leads | replies")->required();
+  export_cmd->add_option("--format", export_options.format, "jsonl | csv")->capture_default_str();
+  export_cmd->add_option("--since", export_options.since, "Only what arrived (received) or was replied (replies) since");
+  export_cmd->add_option("--db", export_options.db, "Database: sqlite:PATH")
+      ->envname("HOOKLINE_DB")->capture_default_str();
+
   auto* company_cmd = app.add_subcommand("company", "Manage companies (tenants)");
   company_cmd->require_subcommand(1);
   hookline::app::CompanyCreateOptions company;
@@ -102,6 +110,7 @@ int main(int argc, char** argv) {
     if (company_create->parsed()) return hookline::app::RunCompanyCreate(company);
     if (receive_cmd->parsed()) return hookline::app::RunReceive(receive);
     if (source_create->parsed()) return hookline::app::RunSourceCreate(source);
+    if (export_cmd->parsed()) return hookline::app::RunExport(export_options);
   } catch (const std::exception& e) {
     std::cerr << "hookline: " << e.what() << std::endl;
     return 1;

@@ -70,7 +70,7 @@ std::string ProjectAndRead(const std::vector<std::string>& bodies) {
     for (const auto& c : tx.ListProjectedCampaigns({std::nullopt, 100})) {
       out += c.id + " " + std::to_string(c.total_leads) + "/" + std::to_string(c.complete_end_of_sequence) + "\n";
     }
-    for (const auto& r : tx.ListReplies(std::nullopt, 100, std::nullopt)) out += "reply " + r.text.value_or("-") + "\n";
+    for (const auto& r : tx.ListReplies(std::nullopt, 100, {})) out += "reply " + r.text.value_or("-") + "\n";
   });
   return out;
 }

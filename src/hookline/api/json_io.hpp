@@ -12,6 +12,13 @@
 #include "hookline/http/message.hpp"
 #include "hookline/util/problem.hpp"
 
+//! In a handler: evaluates `expr` (a variant<T, Problem>); on a Problem returns its error
+//! response, else binds the value to `var`.
+#define HL_TRY(var, expr)                                                          \
+  auto var##_result = (expr);                                                      \
+  if (auto* p = std::get_if<Problem>(&var##_result)) return ProblemResponse(*p);   \
+  auto var = std::move(std::get<0>(var##_result))
+
 namespace hookline::api {
 
 namespace json = boost::json;

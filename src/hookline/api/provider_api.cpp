@@ -22,11 +22,6 @@ using store::StoreTx;
 
 constexpr size_t kMaxBulkLeads = 10'000;
 
-// Unwraps a variant<T, Problem>: on a Problem, returns its response from the caller.
-#define HL_TRY(var, expr)                                              \
-  auto var##_result = (expr);                                          \
-  if (auto* p = std::get_if<Problem>(&var##_result)) return ProblemResponse(*p); \
-  auto var = std::move(std::get<0>(var##_result))
 
 std::optional<Problem> CheckPathId(std::string_view what, std::string_view id) {
   if (IsValidDomainId(id)) return std::nullopt;
@@ -67,96 +62,6 @@ json::object FunnelOf(StoreTx& tx, std::string_view company, const model::Campai
   return funnel;
 }
 
-// The header names an endpoint may not set: hookline owns them.
-bool IsReservedHeader(std::string_view name) {
-  static constexpr std::string_view kReserved[] = {
-      "content-type", "content-length", "host", "user-agent", "webhook-id", "webhook-timestamp",
-      "webhook-signature", "transfer-encoding", "connection", "expect"};
-  for (auto r : kReserved) {
-    if (name == r) return true;
-  }
-  return false;
-}
-
-bool IsHeaderToken(std::string_view name) {
-  if (name.empty() || name.size() > 128) return false;
-  for (unsigned char c : name) {
-    if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.')) return false;
-  }
-  return true;
-}
-
-std::variant<std::optional<store::HeaderList>, Problem> ParseHeaders(const json::object& body) {
-  const auto* v = body.if_contains("headers");
-  if (v == nullptr) return std::optional<store::HeaderList>{};
-  if (v->is_null()) return std::optional<store::HeaderList>{store::HeaderList{}};
-  if (!v->is_object()) return Invalid("'headers' must be an object of header names to strings");
-  if (v->get_object().size() > 32) return Invalid("'headers' may hold at most 32 headers");
-  store::HeaderList headers;
-  for (const auto& kv : v->get_object()) {
-    std::string name(kv.key());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (!IsHeaderToken(name)) return Invalid(fmt::format("'{}' is not a valid header name", name));
-    if (IsReservedHeader(name)) {
-      return Invalid(fmt::format("header '{}' is set by hookline and cannot be overridden", name));
-    }
-    if (!kv.value().is_string()) return Invalid(fmt::format("header '{}' must be a string", name));
-    const auto& value = kv.value().get_string();
-    if (value.size() > 4096 || value.find_first_of("\r\n") != json::string::npos) {
-      return Invalid(fmt::format("header '{}' has an invalid value", name));
-    }
-    headers.emplace_back(std::move(name), std::string(value));
-  }
-  return std::optional<store::HeaderList>{std::move(headers)};
-}
-
-std::variant<std::optional<std::vector<std::string>>, Problem> ParseEventTypes(const json::object& body) {
-  const auto* v = body.if_contains("event_types");
-  if (v == nullptr) return std::optional<std::vector<std::string>>{};
-  if (v->is_null()) return std::optional<std::vector<std::string>>{std::vector<std::string>{}};
-  if (!v->is_array()) return Invalid("'event_types' must be an array of event names");
-  std::vector<std::string> types;
-  for (const auto& item : v->get_array()) {
-    if (!item.is_string()) return Invalid("'event_types' must hold strings");
-    const std::string_view name = item.get_string();
-    if (model::FindEvent(name) == nullptr && !delivery::IsOperationalEvent(name)) {
-      return Problem{422, "unknown_event",
-                     fmt::format("unknown event '{}' in 'event_types'; known events: {}, "
-                                 "endpoint.disabled, endpoint.recovered, delivery.exhausted",
-                                 name, model::KnownEventNames())};
-    }
-    if (std::find(types.begin(), types.end(), name) == types.end()) types.emplace_back(name);
-  }
-  return std::optional<std::vector<std::string>>{std::move(types)};
-}
-
-std::variant<std::optional<std::optional<std::int64_t>>, Problem> ParseRateLimit(const json::object& body) {
-  const auto* v = body.if_contains("rate_limit_per_s");
-  if (v == nullptr) return std::optional<std::optional<std::int64_t>>{};
-  if (v->is_null()) return std::optional<std::optional<std::int64_t>>{std::optional<std::int64_t>{}};
-  if (!v->is_int64() || v->get_int64() < 1 || v->get_int64() > 100'000) {
-    return Invalid("'rate_limit_per_s' must be a whole number from 1 to 100000, or null");
-  }
-  return std::optional<std::optional<std::int64_t>>{v->get_int64()};
-}
-
-std::variant<std::optional<store::Ordering>, Problem> ParseOrderingField(const json::object& body) {
-  const auto* v = body.if_contains("ordering");
-  if (v == nullptr || v->is_null()) return std::optional<store::Ordering>{};
-  auto ordering = v->is_string() ? store::ParseOrdering(v->get_string()) : std::nullopt;
-  if (!ordering) return Invalid("'ordering' must be \"none\" or \"per_lead\"");
-  return ordering;
-}
-
-json::object StatsView(const store::EndpointStats& s) {
-  auto opt = [](const std::optional<std::int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); };
-  return {{"attempts", s.attempts},
-          {"succeeded", s.succeeded},
-          {"success_rate", s.attempts ? json::value(static_cast<double>(s.succeeded) / static_cast<double>(s.attempts))
-                                      : json::value(nullptr)},
-          {"latency_ms", json::object{{"p50", opt(s.p50_ms)}, {"p99", opt(s.p99_ms)}}}};
-}
-
 }  // namespace
 
 std::string NewApiKey() { return "hlk_" + crypto::HexEncode(crypto::RandomBytes(32)); }
@@ -169,6 +74,9 @@ ProviderApi::ProviderApi(store::Store& store, const crypto::SecretBox& secrets, 
       clock_(clock),
       on_new_deliveries_(std::move(on_new_deliveries)),
       options_(options) {
+  endpoint_routes_ = std::make_unique<EndpointRoutes>(
+      store_, secrets_, clock_, on_new_deliveries_,
+      EndpointRouteOptions{options_.allow_private_endpoints, options_.secret_overlap});
   AddRoutes();
 }
 
@@ -178,8 +86,7 @@ http::Response ProviderApi::Handle(const http::Request& request) const {
 
 void ProviderApi::AddRoutes() {
   // Wraps a handler with API-key authentication: it sees only its company.
-  using Authed = std::function<http::Response(RouteContext&, const store::Company&)>;
-  auto authed = [this](Authed handler) {
+  AuthWrap authed = [this](CompanyHandler handler) -> RouteHandler {
     return [this, handler = std::move(handler)](RouteContext& ctx) -> http::Response {
       auto header = ctx.request.Header("authorization");
       constexpr std::string_view kBearer = "Bearer ";
@@ -206,44 +113,8 @@ void ProviderApi::AddRoutes() {
   // Runs `work` as one write job. A 4xx/5xx answer rolls the job back. On POST with an
   // Idempotency-Key, the key is checked and recorded in the same transaction, so a retried
   // request returns the first answer and does nothing twice.
-  using Work = std::function<http::Response(StoreTx&)>;
-  auto write = [this](RouteContext& ctx, const store::Company& company, Work work) {
-    std::optional<std::string> key;
-    if (ctx.request.method == "POST") {
-      if (auto k = ctx.request.Header("idempotency-key")) {
-        if (k->empty() || k->size() > 255) {
-          return http::ErrorResponse(400, "invalid_idempotency_key",
-                                     "'Idempotency-Key' must be 1 to 255 characters");
-        }
-        key = std::string(*k);
-      }
-    }
-    const std::string request_hash =
-        key ? crypto::Sha256Hex(ctx.request.method + " " + ctx.request.target + "\n" + ctx.request.body)
-            : std::string();
-    const Millis now = clock_.Now();
-    http::Response response;
-    store_.Write([&](StoreTx& tx) {
-      if (key) {
-        if (auto seen = tx.GetIdempotency(company.id, *key);
-            seen && now - seen->created_at < options_.idempotency_window) {
-          if (seen->request_hash != request_hash) {
-            response = http::ErrorResponse(409, "idempotency_key_reused",
-                                           "this Idempotency-Key was used with another request");
-          } else {
-            response.status = seen->status;
-            response.body = seen->body;
-            response.headers.emplace_back("idempotent-replayed", "true");
-          }
-          return false;
-        }
-      }
-      response = work(tx);
-      if (response.status >= 300) return false;
-      if (key) tx.PutIdempotency(company.id, *key, {request_hash, response.status, response.body, now});
-      return true;
-    });
-    return response;
+  WriteFn write = [this](RouteContext& ctx, const store::Company& company, WriteWork work) {
+    return WriteIdempotent(store_, clock_, options_.idempotency_window, ctx, company, std::move(work));
   };
 
   // --- senders ---
@@ -458,203 +329,8 @@ void ProviderApi::AddRoutes() {
     return response;
   }));
 
-  // --- endpoints ---
-  router_.Add("POST", "/v1/endpoints", authed([=, this](RouteContext& ctx, const store::Company& c) {
-    HL_TRY(body, ParseObjectBody(ctx.request));
-    HL_TRY(url, RequiredString(body, "url", 2048));
-    if (auto bad = delivery::CheckEndpointUrl(url, options_.allow_private_endpoints)) {
-      return ProblemResponse({422, "invalid_url", *bad});
-    }
-    HL_TRY(description, OptionalString(body, "description", 1024));
-    HL_TRY(event_types, ParseEventTypes(body));
-    HL_TRY(headers, ParseHeaders(body));
-    HL_TRY(rate_limit, ParseRateLimit(body));
-    HL_TRY(secret_text, OptionalString(body, "secret", 256));
-    HL_TRY(ordering, ParseOrderingField(body));
-    std::optional<signing::WebhookSecret> secret =
-        secret_text ? signing::WebhookSecret::Parse(*secret_text) : signing::WebhookSecret::Generate();
-    if (!secret) {
-      return ProblemResponse(Invalid("'secret' must be \"whsec_\" followed by base64 of 16 to 64 bytes"));
-    }
-    const Millis now = clock_.Now();
-    store::EndpointRecord endpoint;
-    endpoint.id = NewId("ep_", now);
-    endpoint.company_id = c.id;
-    endpoint.url = url;
-    endpoint.description = description;
-    endpoint.event_types = event_types.value_or(std::vector<std::string>{});
-    endpoint.headers = headers.value_or(store::HeaderList{});
-    endpoint.rate_limit_per_s = rate_limit.value_or(std::nullopt);
-    endpoint.secret_sealed = secrets_.Seal(secret->ToString());
-    endpoint.ordering = ordering.value_or(store::Ordering::kNone);
-    endpoint.created_at = now;
-    endpoint.updated_at = now;
-    return write(ctx, c, [&](StoreTx& tx) {
-      tx.InsertEndpoint(endpoint);
-      json::object view = EndpointView(endpoint);
-      view["secret"] = secret->ToString();
-      return JsonResponse(201, view);
-    });
-  }));
-  router_.Add("GET", "/v1/endpoints", authed([this](RouteContext& ctx, const store::Company& c) {
-    HL_TRY(page, ParseListParams(ctx));
-    std::vector<store::EndpointRecord> items;
-    store_.Read([&](StoreTx& tx) { items = tx.ListEndpoints(c.id, {page.after, page.limit + 1}); });
-    json::array data;
-    json::value next = nullptr;
-    for (size_t i = 0; i < items.size() && i < static_cast<size_t>(page.limit); ++i) {
-      data.push_back(EndpointView(items[i]));
-      if (items.size() > static_cast<size_t>(page.limit)) next = items[i].id;
-    }
-    return JsonResponse(200, json::object{{"data", std::move(data)}, {"next", next}});
-  }));
-  router_.Add("GET", "/v1/endpoints/{}", authed([this](RouteContext& ctx, const store::Company& c) {
-    std::optional<store::EndpointRecord> endpoint;
-    store_.Read([&](StoreTx& tx) { endpoint = tx.GetEndpoint(c.id, ctx.params[0]); });
-    if (!endpoint) return ProblemResponse(NotFound(fmt::format("endpoint '{}' does not exist", ctx.params[0])));
-    return JsonResponse(200, EndpointView(*endpoint));
-  }));
-  router_.Add("GET", "/v1/endpoints/{}/secret", authed([this](RouteContext& ctx, const store::Company& c) {
-    std::optional<store::EndpointRecord> endpoint;
-    store_.Read([&](StoreTx& tx) { endpoint = tx.GetEndpoint(c.id, ctx.params[0]); });
-    if (!endpoint) return ProblemResponse(NotFound(fmt::format("endpoint '{}' does not exist", ctx.params[0])));
-    auto secret = secrets_.Open(endpoint->secret_sealed);
-    if (!secret) {
-      return http::ErrorResponse(500, "secret_unreadable",
-                                 "the endpoint secret cannot be opened with this master key");
-    }
-    return JsonResponse(200, json::object{{"secret", *secret}});
-  }));
-  router_.Add("PATCH", "/v1/endpoints/{}", authed([=, this](RouteContext& ctx, const store::Company& c) {
-    HL_TRY(body, ParseObjectBody(ctx.request));
-    std::optional<std::string> url;
-    if (body.contains("url")) {
-      HL_TRY(u, RequiredString(body, "url", 2048));
-      if (auto bad = delivery::CheckEndpointUrl(u, options_.allow_private_endpoints)) {
-        return ProblemResponse({422, "invalid_url", *bad});
-      }
-      url = u;
-    }
-    HL_TRY(description, OptionalString(body, "description", 1024));
-    HL_TRY(event_types, ParseEventTypes(body));
-    HL_TRY(headers, ParseHeaders(body));
-    HL_TRY(rate_limit, ParseRateLimit(body));
-    HL_TRY(ordering, ParseOrderingField(body));
-    std::optional<bool> disabled;
-    if (const auto* d = body.if_contains("disabled")) {
-      if (!d->is_bool()) return ProblemResponse(Invalid("'disabled' must be true or false"));
-      disabled = d->get_bool();
-    }
-    for (const auto& kv : body) {
-      static constexpr std::string_view kKnown[] = {"url", "description", "event_types", "headers",
-                                                    "rate_limit_per_s", "disabled", "ordering"};
-      if (std::find(std::begin(kKnown), std::end(kKnown), kv.key()) == std::end(kKnown)) {
-        return ProblemResponse(Invalid(fmt::format("'{}' cannot be changed with PATCH", std::string_view(kv.key()))));
-      }
-    }
-    const bool has_description = body.contains("description");
-    int requeued = 0;
-    auto response = write(ctx, c, [&](StoreTx& tx) {
-      auto endpoint = tx.GetEndpoint(c.id, ctx.params[0]);
-      if (!endpoint) return ProblemResponse(NotFound(fmt::format("endpoint '{}' does not exist", ctx.params[0])));
-      if (url) endpoint->url = *url;
-      if (has_description) endpoint->description = description;
-      if (event_types) endpoint->event_types = *event_types;
-      if (headers) endpoint->headers = *headers;
-      if (rate_limit) endpoint->rate_limit_per_s = *rate_limit;
-      if (ordering) endpoint->ordering = *ordering;
-      if (disabled && *disabled != endpoint->disabled) {
-        endpoint->disabled = *disabled;
-        endpoint->disabled_reason = *disabled ? std::optional<std::string>("disabled by the API") : std::nullopt;
-        // Enabled again: a fresh start, or the old failure streak would disable it at once.
-        if (!*disabled) endpoint->failing_since = std::nullopt;
-      }
-      endpoint->updated_at = clock_.Now();
-      tx.UpdateEndpoint(*endpoint);
-      if (disabled && !*disabled) {
-        // Enabled again: what waited for it is due now, on a fresh retry schedule.
-        store::RequeueFilter waiting;
-        waiting.company_id = c.id;
-        waiting.endpoint_id = endpoint->id;
-        waiting.statuses = {store::DeliveryStatus::kPending};
-        requeued = tx.RequeueDeliveries(waiting, clock_.Now());
-      }
-      return JsonResponse(200, EndpointView(*endpoint));
-    });
-    if (requeued > 0 && on_new_deliveries_) on_new_deliveries_();
-    return response;
-  }));
-  router_.Add("DELETE", "/v1/endpoints/{}", authed([=, this](RouteContext& ctx, const store::Company& c) {
-    return write(ctx, c, [&](StoreTx& tx) {
-      if (!tx.DeleteEndpoint(c.id, ctx.params[0], clock_.Now())) {
-        return ProblemResponse(NotFound(fmt::format("endpoint '{}' does not exist", ctx.params[0])));
-      }
-      http::Response r;
-      r.status = 204;
-      return r;
-    });
-  }));
+  endpoint_routes_->AddTo(router_, authed, write);
 
-  router_.Add("POST", "/v1/endpoints/{}/rotate-secret", authed([=, this](RouteContext& ctx, const store::Company& c) {
-    HL_TRY(body, ParseObjectBody(ctx.request, /*allow_empty=*/true));
-    HL_TRY(secret_text, OptionalString(body, "secret", 256));
-    std::optional<signing::WebhookSecret> secret =
-        secret_text ? signing::WebhookSecret::Parse(*secret_text) : signing::WebhookSecret::Generate();
-    if (!secret) {
-      return ProblemResponse(Invalid("'secret' must be \"whsec_\" followed by base64 of 16 to 64 bytes"));
-    }
-    const Millis now = clock_.Now();
-    return write(ctx, c, [&](StoreTx& tx) {
-      auto endpoint = tx.GetEndpoint(c.id, ctx.params[0]);
-      if (!endpoint) return ProblemResponse(NotFound(fmt::format("endpoint '{}' does not exist", ctx.params[0])));
-      endpoint->previous_secret_sealed = endpoint->secret_sealed;
-      endpoint->previous_secret_expires_at = now + options_.secret_overlap;
-      endpoint->secret_sealed = secrets_.Seal(secret->ToString());
-      endpoint->updated_at = now;
-      tx.UpdateEndpoint(*endpoint);
-      return JsonResponse(200, json::object{{"endpoint_id", endpoint->id},
-                                            {"secret", secret->ToString()},
-                                            {"previous_secret_expires_at",
-                                             FormatIso8601(*endpoint->previous_secret_expires_at)}});
-    });
-  }));
-  router_.Add("POST", "/v1/endpoints/{}/recover", authed([=, this](RouteContext& ctx, const store::Company& c) {
-    HL_TRY(body, ParseObjectBody(ctx.request));
-    HL_TRY(since_text, RequiredString(body, "since", 64));
-    HL_TRY(until_text, OptionalString(body, "until", 64));
-    store::RequeueFilter filter;
-    filter.company_id = c.id;
-    filter.endpoint_id = ctx.params[0];
-    filter.statuses = {store::DeliveryStatus::kFailed, store::DeliveryStatus::kSkipped};
-    filter.since = ParseIso8601(since_text);
-    if (!filter.since) return ProblemResponse({422, "invalid_timestamp", "'since' must be an ISO-8601 timestamp with an offset"});
-    if (until_text) {
-      filter.until = ParseIso8601(*until_text);
-      if (!filter.until) return ProblemResponse({422, "invalid_timestamp", "'until' must be an ISO-8601 timestamp with an offset"});
-    }
-    int queued = 0;
-    auto response = write(ctx, c, [&](StoreTx& tx) {
-      if (!tx.GetEndpoint(c.id, ctx.params[0])) {
-        return ProblemResponse(NotFound(fmt::format("endpoint '{}' does not exist", ctx.params[0])));
-      }
-      queued = tx.RequeueDeliveries(filter, clock_.Now());
-      return JsonResponse(202, json::object{{"endpoint_id", ctx.params[0]}, {"queued", queued}});
-    });
-    if (queued > 0 && on_new_deliveries_) on_new_deliveries_();
-    return response;
-  }));
-  router_.Add("GET", "/v1/endpoints/{}/stats", authed([this](RouteContext& ctx, const store::Company& c) {
-    const Millis now = clock_.Now();
-    std::optional<json::object> view;
-    store_.Read([&](StoreTx& tx) {
-      if (!tx.GetEndpoint(c.id, ctx.params[0])) return;
-      view = json::object{{"endpoint_id", ctx.params[0]},
-                          {"last_hour", StatsView(tx.GetEndpointStats(ctx.params[0], now - 3'600'000))},
-                          {"last_day", StatsView(tx.GetEndpointStats(ctx.params[0], now - 86'400'000))}};
-    });
-    if (!view) return ProblemResponse(NotFound(fmt::format("endpoint '{}' does not exist", ctx.params[0])));
-    return JsonResponse(200, *view);
-  }));
   router_.Add("POST", "/v1/events/{}/redeliver", authed([=, this](RouteContext& ctx, const store::Company& c) {
     HL_TRY(body, ParseObjectBody(ctx.request, /*allow_empty=*/true));
     HL_TRY(endpoint_id, OptionalString(body, "endpoint_id", 128));

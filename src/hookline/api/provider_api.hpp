@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 
+#include "hookline/api/endpoint_routes.hpp"
 #include "hookline/api/router.hpp"
 #include "hookline/http/message.hpp"
 #include "hookline/store/store.hpp"
@@ -31,6 +32,7 @@ class ProviderApi {
  private:
   void AddRoutes();
   Router router_;
+  std::unique_ptr<EndpointRoutes> endpoint_routes_;
   store::Store& store_;
   const crypto::SecretBox& secrets_;
   const Clock& clock_;

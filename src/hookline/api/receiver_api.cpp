@@ -273,10 +273,21 @@ void ReceiverApi::AddRoutes() {
     auto since = ParseTimeParam(ctx, "since");
     if (auto* p = std::get_if<Problem>(&since)) return ProblemResponse(*p);
     const auto& p = std::get<ListParams>(page);
-    std::optional<Millis> after;
+    // The cursor is the last reply of the previous page: hex of [replied_at, lead, campaign, event].
+    std::optional<store::ReplyRecord> after;
     if (p.after) {
-      after = ParseIso8601(*p.after);
-      if (!after) return ProblemResponse({400, "invalid_parameter", "'after' is not a cursor this API returned"});
+      boost::system::error_code ec;
+      auto decoded = crypto::HexDecode(*p.after);
+      auto cursor = decoded ? json::parse(*decoded, ec) : json::value();
+      if (!decoded || ec || !cursor.is_array() || cursor.as_array().size() != 4 || !cursor.as_array()[0].is_int64()) {
+        return ProblemResponse({400, "invalid_parameter", "'after' is not a cursor this API returned"});
+      }
+      const auto& a = cursor.as_array();
+      after = store::ReplyRecord{};
+      after->replied_at = a[0].as_int64();
+      after->lead_id = std::string(a[1].as_string());
+      after->campaign_id = std::string(a[2].as_string());
+      after->event = std::string(a[3].as_string());
     }
     std::vector<store::ReplyRecord> items;
     store_.Read([&](store::StoreTx& tx) {
@@ -293,7 +304,10 @@ void ReceiverApi::AddRoutes() {
                                   {"text", r.text ? json::value(*r.text) : nullptr},
                                   {"replied_at", FormatIso8601(r.replied_at)},
                                   {"received_id", r.received_id}});
-      if (items.size() > static_cast<size_t>(p.limit)) next = FormatIso8601(r.replied_at);
+      if (items.size() > static_cast<size_t>(p.limit)) {
+        next = crypto::HexEncode(json::serialize(json::array{r.replied_at, json::string(r.lead_id),
+                                                                json::string(r.campaign_id), json::string(r.event)}));
+      }
     }
     return JsonResponse(200, json::object{{"data", std::move(data)}, {"next", next}});
   }));

@@ -1,6 +1,7 @@
 #include "hookline/app/commands.hpp"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <iostream>
@@ -11,6 +12,7 @@
 
 #include "hookline/api/provider_api.hpp"
 #include "hookline/api/receiver_api.hpp"
+#include "hookline/receiver/export.hpp"
 #include "hookline/receiver/projector.hpp"
 #include "hookline/app/master_key.hpp"
 #include "hookline/delivery/dispatcher.hpp"
@@ -192,6 +194,34 @@ int RunSourceCreate(const SourceCreateOptions& options) {
                                 options.secret, options.token, options.dedupe_fields, &error);
   if (!view) throw std::invalid_argument(error);
   std::cout << boost::json::serialize(*view) << std::endl;
+  return 0;
+}
+
+int RunExport(const ExportOptions& options) {
+  auto what = receiver::ParseExportWhat(options.what);
+  if (!what) throw std::invalid_argument("--what must be received, leads or replies");
+  auto format = receiver::ParseExportFormat(options.format);
+  if (!format) throw std::invalid_argument("--format must be jsonl or csv");
+  std::optional<Millis> since;
+  if (options.since) {
+    since = ParseIso8601(*options.since);
+    if (!since) throw std::invalid_argument("--since must be an ISO-8601 timestamp with an offset");
+  }
+  auto store = store::OpenStore(options.db);
+  const bool tty = ::isatty(STDERR_FILENO) == 1;
+  receiver::ExportProgress progress;
+  if (tty) {
+    progress = [&](std::int64_t done, std::int64_t total) {
+      constexpr int kWidth = 30;
+      const double share = total > 0 ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) : 1.0;
+      const int filled = static_cast<int>(share * kWidth);
+      std::cerr << "\rexporting " << options.what << " [" << std::string(static_cast<size_t>(filled), '#')
+                << std::string(static_cast<size_t>(kWidth - filled), ' ') << "] " << done << "/" << total << std::flush;
+    };
+  }
+  const auto written = receiver::Export(*store, *what, *format, since, std::cout, progress);
+  if (tty) std::cerr << "\n";
+  spdlog::info("exported {} {}", written, options.what);
   return 0;
 }
 

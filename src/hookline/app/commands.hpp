@@ -60,6 +60,17 @@ struct SourceCreateOptions {
 //! Creates a receiver source and prints {"id","name","ingest_path",...} (with the token, once).
 int RunSourceCreate(const SourceCreateOptions& options);
 
+struct ExportOptions {
+  std::string db = "sqlite:hookline-receiver.db";
+  std::string what;             //!< received | leads | replies
+  std::string format = "jsonl";  //!< jsonl | csv
+  std::optional<std::string> since;
+};
+
+//! Writes the receiver's raw log, leads or replies to stdout; a progress bar on stderr when
+//! it is a terminal.
+int RunExport(const ExportOptions& options);
+
 //! "HOST:PORT" or "[V6]:PORT" -> (host, port). Throws std::invalid_argument with the reason.
 std::pair<std::string, std::uint16_t> ParseListen(const std::string& listen);
 

@@ -375,8 +375,13 @@ class StoreTx {
   //! Distinct leads of the campaign whose merged timeline holds any of `actions`.
   virtual std::int64_t CountProjectedLeadsWithAction(std::string_view campaign_id,
                                                      const std::vector<std::string>& actions) = 0;
+  //! Sizes for progress reporting.
+  virtual std::int64_t CountReceived(std::optional<Millis> since) = 0;
+  virtual std::int64_t CountProjectedLeads() = 0;
+  virtual std::int64_t CountReplies(std::optional<Millis> since) = 0;
+  //! Replies oldest first; `after` is the last reply of the previous page.
   virtual std::vector<ReplyRecord> ListReplies(std::optional<Millis> since, int limit,
-                                               std::optional<Millis> after) = 0;
+                                               const std::optional<ReplyRecord>& after) = 0;
 
   // Idempotency keys.
   virtual std::optional<IdempotencyRecord> GetIdempotency(std::string_view company,

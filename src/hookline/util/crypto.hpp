@@ -20,6 +20,8 @@ std::string Base64Encode(std::string_view data);
 std::optional<std::string> Base64Decode(std::string_view text);
 
 std::string HexEncode(std::string_view data);
+//! Lowercase or uppercase hex to bytes; nullopt when not hex.
+std::optional<std::string> HexDecode(std::string_view text);
 
 //! `n` bytes from the OpenSSL CSPRNG. Throws std::runtime_error if the CSPRNG fails.
 std::string RandomBytes(size_t n);

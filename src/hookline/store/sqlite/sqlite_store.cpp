@@ -919,13 +919,32 @@ class SqliteTx final : public StoreTx {
     return s.Step() ? s.Int(0) : 0;
   }
 
+  std::int64_t CountReceived(std::optional<Millis> since) override {
+    auto& s = db_.Prepare("SELECT COUNT(*) FROM received WHERE ?1 IS NULL OR received_at >= ?1");
+    s.Bind(1, since);
+    return s.Step() ? s.Int(0) : 0;
+  }
+
+  std::int64_t CountProjectedLeads() override {
+    auto& s = db_.Prepare("SELECT COUNT(*) FROM rx_leads");
+    return s.Step() ? s.Int(0) : 0;
+  }
+
+  std::int64_t CountReplies(std::optional<Millis> since) override {
+    auto& s = db_.Prepare("SELECT COUNT(*) FROM rx_replies WHERE ?1 IS NULL OR replied_at >= ?1");
+    s.Bind(1, since);
+    return s.Step() ? s.Int(0) : 0;
+  }
+
   std::vector<ReplyRecord> ListReplies(std::optional<Millis> since, int limit,
-                                       std::optional<Millis> after) override {
+                                       const std::optional<ReplyRecord>& after) override {
     auto& s = db_.Prepare(
         "SELECT lead_id, campaign_id, replied_at, channel, event, text, received_id FROM rx_replies "
-        "WHERE (?1 IS NULL OR replied_at >= ?1) AND (?3 IS NULL OR replied_at > ?3) "
-        "ORDER BY replied_at, lead_id, campaign_id LIMIT ?2");
-    s.Bind(1, since).Bind(2, std::int64_t{limit}).Bind(3, after);
+        "WHERE (?1 IS NULL OR replied_at >= ?1) AND (?3 IS NULL OR "
+        "(replied_at, lead_id, campaign_id, event) > (?3, ?4, ?5, ?6)) "
+        "ORDER BY replied_at, lead_id, campaign_id, event LIMIT ?2");
+    s.Bind(1, since).Bind(2, std::int64_t{limit});
+    if (after) s.Bind(3, after->replied_at).Bind(4, after->lead_id).Bind(5, after->campaign_id).Bind(6, after->event);
     std::vector<ReplyRecord> out;
     while (s.Step()) {
       out.push_back({s.Text(0), s.Text(1), s.Int(2), s.OptText(3), s.Text(4), s.OptText(5), s.Text(6)});

@@ -1,0 +1,153 @@
+#include "hookline/receiver/export.hpp"
+
+#include <boost/json.hpp>
+
+#include "hookline/api/views.hpp"
+
+namespace hookline::receiver {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr int kPage = 500;
+
+void CsvRow(std::ostream& out, const std::vector<std::string>& fields) {
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i) out << ',';
+    out << CsvField(fields[i]);
+  }
+  out << "\r\n";
+}
+
+std::string OrEmpty(const std::optional<std::string>& s) { return s.value_or(""); }
+
+}  // namespace
+
+std::optional<ExportWhat> ParseExportWhat(std::string_view s) {
+  if (s == "received") return ExportWhat::kReceived;
+  if (s == "leads") return ExportWhat::kLeads;
+  if (s == "replies") return ExportWhat::kReplies;
+  return std::nullopt;
+}
+
+std::optional<ExportFormat> ParseExportFormat(std::string_view s) {
+  if (s == "jsonl") return ExportFormat::kJsonl;
+  if (s == "csv") return ExportFormat::kCsv;
+  return std::nullopt;
+}
+
+std::string CsvField(std::string_view value) {
+  if (value.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(value);
+  std::string quoted = "\"";
+  for (char c : value) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  quoted += '"';
+  return quoted;
+}
+
+std::int64_t Export(store::Store& store, ExportWhat what, ExportFormat format,
+                    std::optional<Millis> since, std::ostream& out, const ExportProgress& progress) {
+  const bool csv = format == ExportFormat::kCsv;
+  std::int64_t total = 0;
+  store.Read([&](store::StoreTx& tx) {
+    total = what == ExportWhat::kReceived ? tx.CountReceived(since)
+            : what == ExportWhat::kLeads  ? tx.CountProjectedLeads()
+                                          : tx.CountReplies(since);
+  });
+  std::int64_t done = 0;
+  if (what == ExportWhat::kReceived) {
+    if (csv) CsvRow(out, {"id", "source_id", "status", "reason", "event", "received_at", "body"});
+    store::ReceivedFilter filter;
+    filter.since = since;
+    filter.limit = kPage;
+    for (;;) {
+      std::vector<store::ReceivedRecord> page;
+      store.Read([&](store::StoreTx& tx) { page = tx.ListReceived(filter); });
+      for (const auto& r : page) {
+        if (csv) {
+          CsvRow(out, {r.id, r.source_id, r.status, OrEmpty(r.reason), OrEmpty(r.event),
+                       FormatIso8601(r.received_at), r.body});
+        } else {
+          json::object headers;
+          for (const auto& [k, v] : r.headers) headers[k] = v;
+          out << json::serialize(json::object{{"id", r.id}, {"source_id", r.source_id}, {"status", r.status},
+                                              {"reason", r.reason ? json::value(*r.reason) : nullptr},
+                                              {"event", r.event ? json::value(*r.event) : nullptr},
+                                              {"received_at", FormatIso8601(r.received_at)},
+                                              {"headers", std::move(headers)}, {"body", r.body}})
+              << '\n';
+        }
+      }
+      done += static_cast<std::int64_t>(page.size());
+      if (progress) progress(done, total);
+      if (page.size() < static_cast<size_t>(kPage)) break;
+      filter.after_seq = page.back().seq;
+    }
+  } else if (what == ExportWhat::kLeads) {
+    if (csv) {
+      CsvRow(out, {"lead_id", "name", "email", "company_name", "location", "job_title", "profile_url",
+                   "campaign_id", "latest_status", "actions", "first_action_at", "last_action",
+                   "last_action_at"});
+    }
+    std::optional<std::string> after;
+    for (;;) {
+      std::vector<std::pair<model::Lead, std::vector<model::Enrollment>>> page;
+      store.Read([&](store::StoreTx& tx) {
+        for (auto& lead : tx.ListProjectedLeads(std::nullopt, std::nullopt, {after, kPage})) {
+          auto enrollments = tx.ProjectedEnrollments(lead.id);
+          page.emplace_back(std::move(lead), std::move(enrollments));
+        }
+      });
+      for (const auto& [lead, enrollments] : page) {
+        if (!csv) {
+          out << json::serialize(api::LeadView(lead, enrollments, false)) << '\n';
+          continue;
+        }
+        for (const auto& e : enrollments) {
+          const bool any = !e.activity.empty();
+          CsvRow(out, {lead.id, lead.name, OrEmpty(lead.email), OrEmpty(lead.company_name),
+                       OrEmpty(lead.location), OrEmpty(lead.job_title), OrEmpty(lead.profile_url),
+                       e.campaign_id, OrEmpty(e.latest_status), std::to_string(e.activity.size()),
+                       any ? FormatIso8601(e.activity.front().action_time) : "",
+                       any ? e.activity.back().action : "",
+                       any ? FormatIso8601(e.activity.back().action_time) : ""});
+        }
+      }
+      done += static_cast<std::int64_t>(page.size());
+      if (progress) progress(done, total);
+      if (page.size() < static_cast<size_t>(kPage)) break;
+      after = page.back().first.id;
+    }
+  } else {
+    if (csv) CsvRow(out, {"lead_id", "campaign_id", "channel", "event", "text", "replied_at", "received_id"});
+    std::optional<store::ReplyRecord> after;
+    for (;;) {
+      std::vector<store::ReplyRecord> page;
+      store.Read([&](store::StoreTx& tx) { page = tx.ListReplies(since, kPage, after); });
+      for (const auto& r : page) {
+        if (csv) {
+          CsvRow(out, {r.lead_id, r.campaign_id, OrEmpty(r.channel), r.event, OrEmpty(r.text),
+                       FormatIso8601(r.replied_at), r.received_id});
+        } else {
+          out << json::serialize(json::object{{"lead_id", r.lead_id}, {"campaign_id", r.campaign_id},
+                                              {"channel", r.channel ? json::value(*r.channel) : nullptr},
+                                              {"event", r.event}, {"text", r.text ? json::value(*r.text) : nullptr},
+                                              {"replied_at", FormatIso8601(r.replied_at)},
+                                              {"received_id", r.received_id}})
+              << '\n';
+        }
+      }
+      done += static_cast<std::int64_t>(page.size());
+      if (progress) progress(done, total);
+      if (page.size() < static_cast<size_t>(kPage)) break;
+      after = page.back();
+    }
+  }
+  out.flush();
+  return done;
+}
+
+}  // namespace hookline::receiver

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hookline/store/store.hpp"
+
+namespace hookline::receiver {
+
+enum class ExportWhat { kReceived, kLeads, kReplies };
+enum class ExportFormat { kJsonl, kCsv };
+
+std::optional<ExportWhat> ParseExportWhat(std::string_view s);      //!< received|leads|replies
+std::optional<ExportFormat> ParseExportFormat(std::string_view s);  //!< jsonl|csv
+
+//! Called after each page with (rows written, rows in all).
+using ExportProgress = std::function<void(std::int64_t done, std::int64_t total)>;
+
+//! Writes the raw log, the projected leads (CSV: one row per lead and campaign) or the
+//! replies to `out`, page by page (bounded memory). `since` filters received (received_at)
+//! and replies (replied_at). Returns the number of records written.
+std::int64_t Export(store::Store& store, ExportWhat what, ExportFormat format,
+                    std::optional<Millis> since, std::ostream& out, const ExportProgress& progress);
+
+//! One CSV field, quoted when it must be (RFC 4180).
+std::string CsvField(std::string_view value);
+
+}  // namespace hookline::receiver
