@@ -8,6 +8,30 @@
 
 #include "hookline/app/commands.hpp"
 
+namespace {
+
+// The delivery flags, shared by serve (webhooks out) and receive (forwarding).
+void AddDeliveryFlags(CLI::App* cmd, hookline::app::DeliveryOptions& d) {
+  cmd->add_option("--retry-schedule", d.retry_schedule, "Waits before each attempt, comma-separated")
+      ->envname("HOOKLINE_RETRY_SCHEDULE")->capture_default_str();
+  cmd->add_option("--attempt-timeout", d.attempt_timeout, "Total time one attempt may take")
+      ->envname("HOOKLINE_ATTEMPT_TIMEOUT")->capture_default_str();
+  cmd->add_flag("--allow-private-endpoints", d.allow_private_endpoints,
+                "Allow endpoints on loopback, private and link-local addresses")
+      ->envname("HOOKLINE_ALLOW_PRIVATE_ENDPOINTS");
+  cmd->add_option("--disable-endpoint-after", d.disable_endpoint_after,
+                  "Disable an endpoint that failed without a success for this long")
+      ->envname("HOOKLINE_DISABLE_ENDPOINT_AFTER")->capture_default_str();
+  cmd->add_option("--shutdown-grace", d.shutdown_grace,
+                  "On SIGTERM, how long attempts in flight may finish before they are handed back")
+      ->envname("HOOKLINE_SHUTDOWN_GRACE")->capture_default_str();
+  cmd->add_option("--resolve", d.resolve,
+                  "Pin HOST:PORT:ADDRESS for deliveries, like curl --resolve (repeatable)")
+      ->envname("HOOKLINE_RESOLVE")->delimiter(',');
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   // Logs go to stderr: stdout carries only what scripts read ("listening on ...", JSON).
   spdlog::set_default_logger(spdlog::stderr_color_mt("hookline"));
@@ -24,35 +48,19 @@ int main(int argc, char** argv) {
       ->envname("HOOKLINE_LISTEN")->capture_default_str();
   serve_cmd->add_option("--db", serve.db, "Database: sqlite:PATH")
       ->envname("HOOKLINE_DB")->capture_default_str();
-  serve_cmd->add_option("--retry-schedule", serve.retry_schedule,
-                        "Waits before each attempt, comma-separated")
-      ->envname("HOOKLINE_RETRY_SCHEDULE")->capture_default_str();
-  serve_cmd->add_option("--attempt-timeout", serve.attempt_timeout, "Total time one attempt may take")
-      ->envname("HOOKLINE_ATTEMPT_TIMEOUT")->capture_default_str();
-  serve_cmd->add_flag("--allow-private-endpoints", serve.allow_private_endpoints,
-                      "Allow endpoints on loopback, private and link-local addresses")
-      ->envname("HOOKLINE_ALLOW_PRIVATE_ENDPOINTS");
+  AddDeliveryFlags(serve_cmd, serve.delivery);
   serve_cmd->add_option("--master-key-file", serve.master_key_file,
                         "File with the key that encrypts endpoint secrets (default: DB path + .key)")
       ->envname("HOOKLINE_MASTER_KEY_FILE");
   serve_cmd->add_option("--max-body-bytes", serve.max_body_bytes, "Largest request body accepted")
       ->envname("HOOKLINE_MAX_BODY_BYTES")->capture_default_str()->check(CLI::Range(1024, 64 << 20));
-  serve_cmd->add_option("--disable-endpoint-after", serve.disable_endpoint_after,
-                        "Disable an endpoint that failed without a success for this long")
-      ->envname("HOOKLINE_DISABLE_ENDPOINT_AFTER")->capture_default_str();
-  serve_cmd->add_option("--shutdown-grace", serve.shutdown_grace,
-                        "On SIGTERM, how long attempts in flight may finish before they are handed back")
-      ->envname("HOOKLINE_SHUTDOWN_GRACE")->capture_default_str();
-  serve_cmd->add_option("--resolve", serve.resolve,
-                        "Pin HOST:PORT:ADDRESS for deliveries, like curl --resolve (repeatable)")
-      ->envname("HOOKLINE_RESOLVE")->delimiter(',');
-
   hookline::app::ReceiveOptions receive;
   auto* receive_cmd = app.add_subcommand("receive", "Run the consumer: ingest webhooks, project them, query them");
   receive_cmd->add_option("--listen", receive.listen, "HOST:PORT to listen on (port 0 picks one)")
       ->envname("HOOKLINE_LISTEN")->capture_default_str();
   receive_cmd->add_option("--db", receive.db, "Database: sqlite:PATH")
       ->envname("HOOKLINE_DB")->capture_default_str();
+  AddDeliveryFlags(receive_cmd, receive.delivery);
   receive_cmd->add_option("--api-token", receive.api_token, "Token for the query API (16+ characters)")
       ->envname("HOOKLINE_API_TOKEN");
   receive_cmd->add_option("--master-key-file", receive.master_key_file,

@@ -5,6 +5,7 @@
 
 #include "hookline/api/json_io.hpp"
 #include "hookline/api/views.hpp"
+#include "hookline/receiver/forwarding.hpp"
 #include "hookline/receiver/ingest.hpp"
 #include "hookline/signing/webhook_signature.hpp"
 #include "hookline/util/ids.hpp"
@@ -95,12 +96,16 @@ std::optional<json::object> CreateSource(store::Store& store, const crypto::Secr
 }
 
 ReceiverApi::ReceiverApi(store::Store& store, const crypto::SecretBox& secrets, const Clock& clock,
-                         std::optional<std::string> api_token_hash, std::function<void()> on_stored)
+                         std::optional<std::string> api_token_hash, std::function<void()> on_stored,
+                         std::function<void()> on_forwarding, bool allow_private_endpoints)
     : store_(store),
       secrets_(secrets),
       clock_(clock),
       api_token_hash_(std::move(api_token_hash)),
-      on_stored_(std::move(on_stored)) {
+      on_stored_(std::move(on_stored)),
+      on_forwarding_(std::move(on_forwarding)) {
+  endpoint_routes_ = std::make_unique<EndpointRoutes>(store_, secrets_, clock_, on_forwarding_,
+                                                      EndpointRouteOptions{allow_private_endpoints});
   AddRoutes();
 }
 
@@ -108,10 +113,11 @@ http::Response ReceiverApi::Handle(const http::Request& request) const { return 
 
 void ReceiverApi::AddRoutes() {
   router_.Add("POST", "/ingest/{}", [this](RouteContext& ctx) {
-    bool stored = false;
+    receiver::IngestEffects effects;
     auto response = receiver::Ingest(store_, secrets_, clock_, ctx.params[0], ctx.request,
-                                     ctx.Query("token"), &stored);
-    if (stored && on_stored_) on_stored_();
+                                     ctx.Query("token"), &effects);
+    if (effects.stored && on_stored_) on_stored_();
+    if (effects.forwarded > 0 && on_forwarding_) on_forwarding_();
     return response;
   });
   router_.Add("GET", "/healthz", [](RouteContext&) { return JsonResponse(200, json::object{{"status", "ok"}}); });
@@ -131,6 +137,18 @@ void ReceiverApi::AddRoutes() {
       return handler(ctx);
     };
   };
+
+  // Forwarding endpoints: the provider's endpoint API, owned by the receiver's one tenant.
+  const AuthWrap as_receiver = [authed](CompanyHandler handler) -> RouteHandler {
+    return authed([handler = std::move(handler)](RouteContext& ctx) {
+      const store::Company owner{std::string(receiver::kReceiverCompany), "receiver", 0};
+      return handler(ctx, owner);
+    });
+  };
+  const WriteFn write = [this](RouteContext& ctx, const store::Company& company, WriteWork work) {
+    return WriteIdempotent(store_, clock_, 24 * 3'600'000, ctx, company, std::move(work));
+  };
+  endpoint_routes_->AddTo(router_, as_receiver, write);
 
   router_.Add("POST", "/v1/sources", authed([this](RouteContext& ctx) {
     auto body = ParseObjectBody(ctx.request);
@@ -204,10 +222,24 @@ void ReceiverApi::AddRoutes() {
     return JsonResponse(200, json::object{{"data", std::move(data)}, {"next", next}});
   }));
   router_.Add("GET", "/v1/received/{}", authed([this](RouteContext& ctx) {
-    std::optional<store::ReceivedRecord> r;
-    store_.Read([&](store::StoreTx& tx) { r = tx.GetReceived(ctx.params[0]); });
-    if (!r) return ProblemResponse(NotFound(fmt::format("received webhook '{}' does not exist", ctx.params[0])));
-    return JsonResponse(200, ReceivedView(*r, true));
+    std::optional<json::object> view;
+    store_.Read([&](store::StoreTx& tx) {
+      auto r = tx.GetReceived(ctx.params[0]);
+      if (!r) return;
+      view = ReceivedView(*r, true);
+      json::array forwarding;  // per forwarding endpoint: status and attempts
+      for (const auto& d : tx.ListDeliveriesOfEvent(receiver::kReceiverCompany, r->id)) {
+        json::array attempts;
+        for (const auto& a : tx.ListAttempts(d.id)) attempts.push_back(AttemptView(a));
+        forwarding.push_back(json::object{{"endpoint_id", d.endpoint_id},
+                                          {"status", store::DeliveryStatusName(d.status)},
+                                          {"attempt_count", d.total_attempts},
+                                          {"attempts", std::move(attempts)}});
+      }
+      (*view)["forwarding"] = std::move(forwarding);
+    });
+    if (!view) return ProblemResponse(NotFound(fmt::format("received webhook '{}' does not exist", ctx.params[0])));
+    return JsonResponse(200, *view);
   }));
 
   auto funnel_of = [](store::StoreTx& tx, const model::Campaign& c) {
@@ -324,10 +356,9 @@ void ReceiverApi::AddRoutes() {
     if (auto* p = std::get_if<Problem>(&body)) return ProblemResponse(*p);
     const auto& o = std::get<json::object>(body);
     const auto* to = o.if_contains("to");
+    if (to != nullptr && to->is_object()) return ReplayToEndpoint(o, to->get_object());
     if (to != nullptr && !(to->is_string() && to->get_string() == "projections")) {
-      return ProblemResponse({422, "unsupported_replay",
-                              "only {\"to\": \"projections\"} is supported by this build; forwarding "
-                              "stored webhooks to an endpoint is not built yet"});
+      return ProblemResponse(Invalid("'to' must be \"projections\" or {\"endpoint_id\": \"ep_...\"}"));
     }
     // Rebuild: empty the projections and let the projector run the whole log again.
     store_.Write([](store::StoreTx& tx) {
@@ -337,6 +368,59 @@ void ReceiverApi::AddRoutes() {
     if (on_stored_) on_stored_();
     return JsonResponse(202, json::object{{"to", "projections"}, {"rebuilding", true}});
   }));
+}
+
+http::Response ReceiverApi::ReplayToEndpoint(const json::object& body, const json::object& to) const {
+  auto endpoint_id = RequiredString(to, "endpoint_id", 128);
+  if (auto* p = std::get_if<Problem>(&endpoint_id)) return ProblemResponse(*p);
+  store::ReceivedFilter filter;
+  filter.status = "accepted";
+  filter.limit = 500;
+  for (const char* key : {"since", "until"}) {
+    auto text = OptionalString(body, key, 64);
+    if (auto* p = std::get_if<Problem>(&text)) return ProblemResponse(*p);
+    if (auto& t = std::get<std::optional<std::string>>(text)) {
+      auto at = ParseIso8601(*t);
+      if (!at) return ProblemResponse({422, "invalid_timestamp", fmt::format("'{}' must be an ISO-8601 timestamp", key)});
+      (std::string_view(key) == "since" ? filter.since : filter.until) = *at;
+    }
+  }
+  auto source_id = OptionalString(body, "source_id", 128);
+  if (auto* p = std::get_if<Problem>(&source_id)) return ProblemResponse(*p);
+  filter.source_id = std::get<std::optional<std::string>>(source_id);
+  std::vector<std::string> event_types;
+  if (const auto* types = body.if_contains("event_types"); types && !types->is_null()) {
+    if (!types->is_array()) return ProblemResponse(Invalid("'event_types' must be an array of event names"));
+    for (const auto& t : types->get_array()) {
+      if (!t.is_string()) return ProblemResponse(Invalid("'event_types' must hold strings"));
+      event_types.emplace_back(t.get_string());
+    }
+  }
+  const std::string& endpoint = std::get<std::string>(endpoint_id);
+  bool exists = false;
+  store_.Read([&](store::StoreTx& tx) { exists = tx.GetEndpoint(receiver::kReceiverCompany, endpoint).has_value(); });
+  if (!exists) return ProblemResponse(NotFound(fmt::format("endpoint '{}' does not exist", endpoint)));
+  // Page through the raw log, one transaction per page, so a large replay never holds the
+  // writer for long.
+  std::int64_t queued = 0;
+  for (;;) {
+    std::vector<store::ReceivedRecord> page;
+    store_.Read([&](store::StoreTx& tx) { page = tx.ListReceived(filter); });
+    store_.Write([&](store::StoreTx& tx) {
+      for (const auto& r : page) {
+        if (!event_types.empty() &&
+            std::find(event_types.begin(), event_types.end(), r.event.value_or("")) == event_types.end()) {
+          continue;
+        }
+        queued += receiver::ReplayToEndpoint(tx, r, endpoint, clock_.Now());
+      }
+      return true;
+    });
+    if (page.size() < static_cast<size_t>(filter.limit)) break;
+    filter.after_seq = page.back().seq;
+  }
+  if (queued > 0 && on_forwarding_) on_forwarding_();
+  return JsonResponse(202, json::object{{"to", json::object{{"endpoint_id", endpoint}}}, {"queued", queued}});
 }
 
 }  // namespace hookline::api

@@ -1,11 +1,13 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include <boost/json/object.hpp>
 
+#include "hookline/api/endpoint_routes.hpp"
 #include "hookline/api/router.hpp"
 #include "hookline/http/message.hpp"
 #include "hookline/store/store.hpp"
@@ -20,19 +22,24 @@ class ReceiverApi {
  public:
   //! `api_token_hash` is the SHA-256 of the API token; without one the query API answers 401.
   //! `on_stored` runs after a new webhook is committed; `on_rebuild` asks for a full replay.
+  //! `on_forwarding` runs after forwarding deliveries were queued (wake the dispatcher).
   ReceiverApi(store::Store& store, const crypto::SecretBox& secrets, const Clock& clock,
-              std::optional<std::string> api_token_hash, std::function<void()> on_stored);
+              std::optional<std::string> api_token_hash, std::function<void()> on_stored,
+              std::function<void()> on_forwarding, bool allow_private_endpoints);
 
   http::Response Handle(const http::Request& request) const;
 
  private:
   void AddRoutes();
+  http::Response ReplayToEndpoint(const boost::json::object& body, const boost::json::object& to) const;
   Router router_;
   store::Store& store_;
   const crypto::SecretBox& secrets_;
   const Clock& clock_;
   std::optional<std::string> api_token_hash_;
   std::function<void()> on_stored_;
+  std::function<void()> on_forwarding_;
+  std::unique_ptr<EndpointRoutes> endpoint_routes_;
 };
 
 //! Creates a source: a `whsec_` secret (signature) or a token. With neither, a token is made.

@@ -61,6 +61,58 @@ std::string DefaultKeyFile(const std::string& db_url) {
 
 namespace {
 
+Millis RequireDuration(const std::string& text, const char* flag, Millis min, Millis max) {
+  const auto d = ParseDuration(text);
+  if (!d || *d < min || *d > max) {
+    throw std::invalid_argument(std::string(flag) + " must be a duration like 10s, 5m or 5d, from " +
+                                FormatDuration(min) + " to " + FormatDuration(max));
+  }
+  return *d;
+}
+
+}  // namespace
+
+DeliveryStack::DeliveryStack(store::Store& store, const crypto::SecretBox& secrets,
+                             const DeliveryOptions& options) {
+  std::string error;
+  auto retry = delivery::RetryPolicy::Parse(options.retry_schedule, &error);
+  if (!retry) throw std::invalid_argument("--retry-schedule: " + error);
+  const Millis attempt_timeout = RequireDuration(options.attempt_timeout, "--attempt-timeout", 100, 300'000);
+  const Millis disable_after = RequireDuration(options.disable_endpoint_after, "--disable-endpoint-after",
+                                               60'000, 365LL * 86'400'000);
+  shutdown_grace_ = RequireDuration(options.shutdown_grace, "--shutdown-grace", 0, 600'000);
+  // One SQLite process owns the database: leases left by a previous (crashed) run are void.
+  if (store.Kind() == "sqlite") {
+    store.Write([](store::StoreTx& tx) {
+      tx.ReleaseAllLeases();
+      return true;
+    });
+  }
+  http::CurlSenderOptions sender_options;
+  sender_options.resolve = options.resolve;
+  if (!options.allow_private_endpoints) {
+    // Checked on the address actually connected to: DNS cannot re-point a saved name.
+    sender_options.address_allowed = [](const sockaddr* address) {
+      return !delivery::IsForbiddenSocketAddress(address);
+    };
+  }
+  sender_ = http::MakeCurlSender(std::move(sender_options));
+  delivery::DispatcherOptions dispatch_options;
+  dispatch_options.attempt_timeout = attempt_timeout;
+  dispatch_options.connect_timeout = std::min<Millis>(attempt_timeout, 10'000);
+  dispatch_options.lease = attempt_timeout + 60'000;
+  dispatch_options.disable_after = disable_after;
+  dispatcher_ = std::make_unique<delivery::Dispatcher>(store, *sender_, SystemClock::Instance(),
+                                                       std::move(*retry), secrets, dispatch_options);
+}
+
+DeliveryStack::~DeliveryStack() = default;
+
+void DeliveryStack::Start() { dispatcher_->Start(); }
+void DeliveryStack::Stop() { dispatcher_->Stop(std::chrono::milliseconds{shutdown_grace_}); }
+
+namespace {
+
 // Blocks SIGINT and SIGTERM in every thread started after this; WaitForStopSignal takes them.
 sigset_t BlockStopSignals() {
   sigset_t set;
@@ -82,61 +134,21 @@ int WaitForStopSignal(const sigset_t& set) {
 int RunServe(const ServeOptions& options) {
   const sigset_t stop_signals = BlockStopSignals();
   const auto [host, port] = ParseListen(options.listen);
-  std::string error;
-  auto retry = delivery::RetryPolicy::Parse(options.retry_schedule, &error);
-  if (!retry) throw std::invalid_argument("--retry-schedule: " + error);
-  const auto attempt_timeout = ParseDuration(options.attempt_timeout);
-  if (!attempt_timeout || *attempt_timeout < 100 || *attempt_timeout > 300'000) {
-    throw std::invalid_argument("--attempt-timeout must be a duration from 100ms to 5m, like 15s");
-  }
-
-  const auto disable_after = ParseDuration(options.disable_endpoint_after);
-  if (!disable_after || *disable_after < 60'000) {
-    throw std::invalid_argument("--disable-endpoint-after must be a duration of at least 1m, like 5d");
-  }
-
-  const auto shutdown_grace = ParseDuration(options.shutdown_grace);
-  if (!shutdown_grace || *shutdown_grace > 600'000) {
-    throw std::invalid_argument("--shutdown-grace must be a duration up to 10m, like 10s");
-  }
-
   auto store = store::OpenStore(options.db);
   crypto::SecretBox secrets(LoadOrCreateMasterKey(
       options.master_key, options.master_key_file.value_or(DefaultKeyFile(options.db))));
-  // One SQLite process owns the database: leases left by a previous (crashed) run are void.
-  if (store->Kind() == "sqlite") {
-    store->Write([](store::StoreTx& tx) {
-      tx.ReleaseAllLeases();
-      return true;
-    });
-  }
 
-  http::CurlSenderOptions sender_options;
-  sender_options.resolve = options.resolve;
-  if (!options.allow_private_endpoints) {
-    // Checked on the address actually connected to: DNS cannot re-point a saved name.
-    sender_options.address_allowed = [](const sockaddr* address) {
-      return !delivery::IsForbiddenSocketAddress(address);
-    };
-  }
-  auto sender = http::MakeCurlSender(std::move(sender_options));
-  delivery::DispatcherOptions dispatch_options;
-  dispatch_options.attempt_timeout = *attempt_timeout;
-  dispatch_options.connect_timeout = std::min<Millis>(*attempt_timeout, 10'000);
-  dispatch_options.lease = *attempt_timeout + 60'000;
-  dispatch_options.disable_after = *disable_after;
-  delivery::Dispatcher dispatcher(*store, *sender, SystemClock::Instance(), std::move(*retry),
-                                  secrets, dispatch_options);
-
+  DeliveryStack delivery_stack(*store, secrets, options.delivery);
+  auto& dispatcher = delivery_stack.dispatcher();
   api::ProviderApi api(*store, secrets, SystemClock::Instance(), [&] { dispatcher.Notify(); },
-                       {.allow_private_endpoints = options.allow_private_endpoints});
+                       {.allow_private_endpoints = options.delivery.allow_private_endpoints});
   http::ServerOptions server_options;
   server_options.host = host;
   server_options.port = port;
   server_options.body_limit = options.max_body_bytes;
   http::Server server(server_options, [&api](const http::Request& r) { return api.Handle(r); });
   server.Start();
-  dispatcher.Start();
+  delivery_stack.Start();
 
   const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   std::cout << "listening on http://" << shown_host << ":" << server.port() << std::endl;
@@ -146,7 +158,7 @@ int RunServe(const ServeOptions& options) {
   const int signal = WaitForStopSignal(stop_signals);
   spdlog::info("received signal {}: stopping", signal);
   server.Stop();
-  dispatcher.Stop(std::chrono::milliseconds{*shutdown_grace});
+  delivery_stack.Stop();
   spdlog::info("stopped");
   return 0;
 }
@@ -161,10 +173,12 @@ int RunReceive(const ReceiveOptions& options) {
   crypto::SecretBox secrets(LoadOrCreateMasterKey(
       options.master_key, options.master_key_file.value_or(DefaultKeyFile(options.db))));
   receiver::Projector projector(*store);
+  DeliveryStack forwarding(*store, secrets, options.delivery);
   std::optional<std::string> token_hash;
   if (options.api_token) token_hash = crypto::Sha256(*options.api_token);
   if (!token_hash) spdlog::warn("no --api-token: the query API is off, ingest still works");
-  api::ReceiverApi api(*store, secrets, SystemClock::Instance(), token_hash, [&] { projector.Notify(); });
+  api::ReceiverApi api(*store, secrets, SystemClock::Instance(), token_hash, [&] { projector.Notify(); },
+                       [&] { forwarding.dispatcher().Notify(); }, options.delivery.allow_private_endpoints);
   http::ServerOptions server_options;
   server_options.host = host;
   server_options.port = port;
@@ -173,6 +187,7 @@ int RunReceive(const ReceiveOptions& options) {
   http::Server server(server_options, [&api](const http::Request& r) { return api.Handle(r); });
   server.Start();
   projector.Start();
+  forwarding.Start();
   projector.Notify();  // catch up with whatever was stored before a restart
 
   const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
@@ -181,6 +196,7 @@ int RunReceive(const ReceiveOptions& options) {
   const int signal = WaitForStopSignal(stop_signals);
   spdlog::info("received signal {}: stopping", signal);
   server.Stop();
+  forwarding.Stop();
   projector.Stop();
   return 0;
 }

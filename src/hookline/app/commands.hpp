@@ -1,25 +1,51 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "hookline/delivery/dispatcher.hpp"
+#include "hookline/http/client.hpp"
+#include "hookline/store/store.hpp"
+#include "hookline/util/crypto.hpp"
 #include "hookline/util/time.hpp"
 
 namespace hookline::app {
 
-struct ServeOptions {
-  std::string listen = "127.0.0.1:8080";
-  std::string db = "sqlite:hookline.db";
+//! How webhooks are sent: the same engine for the provider and for the consumer's forwarding.
+struct DeliveryOptions {
   std::string retry_schedule = "0s,5s,5m,30m,2h,5h,10h,10h";
   std::string attempt_timeout = "15s";
   bool allow_private_endpoints = false;
+  std::string disable_endpoint_after = "5d";
+  std::string shutdown_grace = "10s";  //!< how long SIGTERM waits for attempts in flight
+  std::vector<std::string> resolve;    //!< "HOST:PORT:ADDRESS" pins, like curl --resolve
+};
+
+//! The HTTP sender and dispatcher of one process, built from DeliveryOptions (validated:
+//! throws std::invalid_argument naming the bad flag).
+class DeliveryStack {
+ public:
+  DeliveryStack(store::Store& store, const crypto::SecretBox& secrets, const DeliveryOptions& options);
+  ~DeliveryStack();
+  delivery::Dispatcher& dispatcher() { return *dispatcher_; }
+  void Start();
+  void Stop();  //!< waits up to --shutdown-grace, then hands unfinished attempts back
+
+ private:
+  std::unique_ptr<http::HttpSender> sender_;
+  std::unique_ptr<delivery::Dispatcher> dispatcher_;
+  Millis shutdown_grace_ = 0;
+};
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string db = "sqlite:hookline.db";
+  DeliveryOptions delivery;
   std::optional<std::string> master_key;       //!< base64; from HOOKLINE_MASTER_KEY
   std::optional<std::string> master_key_file;  //!< default: the database path + ".key"
   std::size_t max_body_bytes = 1 << 20;
-  std::string disable_endpoint_after = "5d";
-  std::string shutdown_grace = "10s";  //!< how long SIGTERM waits for attempts in flight
-  std::vector<std::string> resolve;  //!< "HOST:PORT:ADDRESS" pins, like curl --resolve
 };
 
 //! Runs the provider until SIGINT or SIGTERM. Prints "listening on http://HOST:PORT" as the
@@ -38,6 +64,7 @@ int RunCompanyCreate(const CompanyCreateOptions& options);
 struct ReceiveOptions {
   std::string listen = "127.0.0.1:8090";
   std::string db = "sqlite:hookline-receiver.db";
+  DeliveryOptions delivery;  //!< for forwarding to the consumer's endpoints
   std::optional<std::string> api_token;        //!< enables the query API
   std::optional<std::string> master_key;       //!< base64; from HOOKLINE_MASTER_KEY
   std::optional<std::string> master_key_file;  //!< default: the database path + ".key"

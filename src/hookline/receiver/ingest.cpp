@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "hookline/model/codec.hpp"
+#include "hookline/receiver/forwarding.hpp"
 #include "hookline/signing/webhook_signature.hpp"
 #include "hookline/util/ids.hpp"
 
@@ -50,8 +51,8 @@ std::string DedupeKey(const store::SourceRecord& source, const http::Request& re
 
 http::Response Ingest(store::Store& store, const crypto::SecretBox& secrets, const Clock& clock,
                       std::string_view source_id, const http::Request& request,
-                      std::optional<std::string_view> query_token, bool* stored) {
-  *stored = false;
+                      std::optional<std::string_view> query_token, IngestEffects* effects) {
+  *effects = {};
   std::optional<store::SourceRecord> source;
   store.Read([&](store::StoreTx& tx) { source = tx.GetSource(source_id); });
   if (!source) return http::ErrorResponse(404, "not_found", fmt::format("source '{}' does not exist", source_id));
@@ -106,7 +107,9 @@ http::Response Ingest(store::Store& store, const crypto::SecretBox& secrets, con
   std::optional<std::string> duplicate_of;
   store.Write([&](store::StoreTx& tx) {
     duplicate_of = tx.InsertReceived(record);
-    return !duplicate_of.has_value();
+    if (duplicate_of) return false;
+    if (event) effects->forwarded = ForwardReceived(tx, record, *event, now);
+    return true;
   });
   if (!event) {
     http::Response r = http::ErrorResponse(400, "invalid_webhook", failure.reason);
@@ -117,7 +120,7 @@ http::Response Ingest(store::Store& store, const crypto::SecretBox& secrets, con
   if (duplicate_of) {
     r.body = json::serialize(json::object{{"status", "duplicate"}, {"id", *duplicate_of}});
   } else {
-    *stored = true;
+    effects->stored = true;
     r.body = json::serialize(json::object{{"status", "accepted"}, {"id", record.id}});
   }
   return r;

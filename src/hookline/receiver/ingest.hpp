@@ -25,9 +25,13 @@ std::string DedupeKey(const store::SourceRecord& source, const http::Request& re
 //! ?token= or Bearer), stores the raw body and headers durably, and only then answers 200
 //! {"status": "accepted"|"duplicate", "id"}. A body that is not JSON or has no string
 //! `event` is stored as rejected and answered 400; bad auth 401 and nothing stored.
-//! `*stored` is set when a new accepted webhook was committed.
+//! Accepted webhooks are queued to the forwarding endpoints in the same transaction.
+struct IngestEffects {
+  bool stored = false;    //!< a new accepted webhook was committed
+  int forwarded = 0;      //!< forwarding deliveries queued with it
+};
 http::Response Ingest(store::Store& store, const crypto::SecretBox& secrets, const Clock& clock,
                       std::string_view source_id, const http::Request& request,
-                      std::optional<std::string_view> query_token, bool* stored);
+                      std::optional<std::string_view> query_token, IngestEffects* effects);
 
 }  // namespace hookline::receiver

@@ -129,4 +129,13 @@ std::optional<Millis> ParseDuration(std::string_view text) {
   return value * factor;
 }
 
+std::string FormatDuration(Millis d) {
+  if (d == 0) return "0s";
+  if (d % 86'400'000 == 0) return std::to_string(d / 86'400'000) + "d";
+  if (d % 3'600'000 == 0) return std::to_string(d / 3'600'000) + "h";
+  if (d % 60'000 == 0) return std::to_string(d / 60'000) + "m";
+  if (d % 1000 == 0) return std::to_string(d / 1000) + "s";
+  return std::to_string(d) + "ms";
+}
+
 }  // namespace hookline

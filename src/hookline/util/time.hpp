@@ -37,4 +37,7 @@ std::optional<Millis> ParseIso8601(std::string_view text);
 //! Parses a duration like "0s", "5s", "250ms", "5m", "2h", "1d". Returns nullopt otherwise.
 std::optional<Millis> ParseDuration(std::string_view text);
 
+//! The shortest exact spelling ParseDuration reads back: "0s", "250ms", "5m", "2h", "5d".
+std::string FormatDuration(Millis d);
+
 }  // namespace hookline
