@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--db", serve.db, "Database: sqlite:PATH")
       ->envname("HOOKLINE_DB")->capture_default_str();
   AddDeliveryFlags(serve_cmd, serve.delivery);
+  serve_cmd->add_option("--read-timeout", serve.read_timeout, "A client must send its whole request within this")
+      ->envname("HOOKLINE_READ_TIMEOUT")->capture_default_str();
   serve_cmd->add_option("--master-key-file", serve.master_key_file,
                         "File with the key that encrypts endpoint secrets (default: DB path + .key)")
       ->envname("HOOKLINE_MASTER_KEY_FILE");
@@ -61,6 +63,8 @@ int main(int argc, char** argv) {
   receive_cmd->add_option("--db", receive.db, "Database: sqlite:PATH")
       ->envname("HOOKLINE_DB")->capture_default_str();
   AddDeliveryFlags(receive_cmd, receive.delivery);
+  receive_cmd->add_option("--read-timeout", receive.read_timeout, "A sender must send its whole request within this")
+      ->envname("HOOKLINE_READ_TIMEOUT")->capture_default_str();
   receive_cmd->add_option("--api-token", receive.api_token, "Token for the query API (16+ characters)")
       ->envname("HOOKLINE_API_TOKEN");
   receive_cmd->add_option("--master-key-file", receive.master_key_file,

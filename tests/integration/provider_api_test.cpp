@@ -191,6 +191,7 @@ TEST_F(ProviderApiTest, BadInputGetsAClearErrorAndStoresNothing) {
       {"channel mismatch", "POST", "/v1/activities", Activity("email-sent", R"(,"action_data":{"subject":"s","message":"m"})"), 422, "channel_mismatch", {}},
       {"missing required field", "POST", "/v1/activities", Activity("message-sent"), 422, "validation_failed", {}},
       {"missing event", "POST", "/v1/activities", R"({"campaign_id":"c"})", 422, "validation_failed", {}},
+      {"number out of range", "POST", "/v1/activities", Activity("invite-sent", R"(,"action_data":{"n":1e999})"), 422, "validation_failed", {}},
       {"bad timestamp", "POST", "/v1/activities", Activity("invite-sent", R"(,"occurred_at":"2026-02-30T10:00:00Z")"), 422, "invalid_timestamp", {}},
       {"body over 1 MiB", "POST", "/v1/activities", big, 413, "payload_too_large", {}},
       {"lead without name", "PUT", "/v1/leads/x", R"({"email":"a@b"})", 422, "validation_failed", {}},

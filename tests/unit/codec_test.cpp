@@ -144,6 +144,18 @@ TEST(Codec, RenderingEscapesStrings) {
             "{\n  \"q\": \"say \\\"hi\\\"\\n<p>caf\xc3\xa9</p>\",\n  \"e\": [],\n  \"o\": {}\n}");
 }
 
+// Regression (found by the fuzzer): 1e999 parses to infinity; rendering it must still give
+// valid JSON.
+TEST(Codec, NumbersThatOverflowRenderAsNullNotInvalidJson) {
+  ParseFailure failure;
+  auto event = ParseWebhook(R"({"event":"invite-sent","x":66965311986249E8360,"y":1.5})", &failure);
+  ASSERT_TRUE(event) << failure.reason;
+  EXPECT_TRUE(HasNonFiniteNumber(event->document));
+  const std::string rendered = RenderWebhookJson(event->document);
+  EXPECT_NE(rendered.find("\"x\": null"), std::string::npos) << rendered;
+  EXPECT_TRUE(ParseWebhook(rendered, &failure)) << rendered;
+}
+
 TEST(Catalog, HasTheTenEventsOfTheReference) {
   EXPECT_EQ(AllEvents().size(), 10u);
   EXPECT_EQ(SpecOf(EventType::kInmailReplied).action, "Message Replied");

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "hookline/model/codec.hpp"
 #include "hookline/util/time.hpp"
 
 namespace hookline::api {
@@ -31,6 +32,7 @@ std::variant<json::object, Problem> ParseObjectBody(const http::Request& request
   json::value v = json::parse(request.body, ec, {}, options);
   if (ec) return Problem{400, "invalid_json", "the body is not valid JSON: " + ec.message()};
   if (!v.is_object()) return Invalid("the body must be a JSON object");
+  if (model::HasNonFiniteNumber(v)) return Invalid("the body has a number too large to represent");
   return std::move(v.get_object());
 }
 

@@ -146,6 +146,8 @@ int RunServe(const ServeOptions& options) {
   server_options.host = host;
   server_options.port = port;
   server_options.body_limit = options.max_body_bytes;
+  server_options.read_timeout =
+      std::chrono::milliseconds{RequireDuration(options.read_timeout, "--read-timeout", 100, 600'000)};
   http::Server server(server_options, [&api](const http::Request& r) { return api.Handle(r); });
   server.Start();
   delivery_stack.Start();
@@ -183,7 +185,8 @@ int RunReceive(const ReceiveOptions& options) {
   server_options.host = host;
   server_options.port = port;
   server_options.body_limit = options.max_body_bytes;
-  server_options.read_timeout = std::chrono::milliseconds{10'000};
+  server_options.read_timeout =
+      std::chrono::milliseconds{RequireDuration(options.read_timeout, "--read-timeout", 100, 600'000)};
   http::Server server(server_options, [&api](const http::Request& r) { return api.Handle(r); });
   server.Start();
   projector.Start();

@@ -42,6 +42,7 @@ class DeliveryStack {
 struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
   std::string db = "sqlite:hookline.db";
+  std::string read_timeout = "30s";  //!< a client must send its whole request within it
   DeliveryOptions delivery;
   std::optional<std::string> master_key;       //!< base64; from HOOKLINE_MASTER_KEY
   std::optional<std::string> master_key_file;  //!< default: the database path + ".key"
@@ -64,6 +65,7 @@ int RunCompanyCreate(const CompanyCreateOptions& options);
 struct ReceiveOptions {
   std::string listen = "127.0.0.1:8090";
   std::string db = "sqlite:hookline-receiver.db";
+  std::string read_timeout = "10s";  //!< a sender must send its whole request within it
   DeliveryOptions delivery;  //!< for forwarding to the consumer's endpoints
   std::optional<std::string> api_token;        //!< enables the query API
   std::optional<std::string> master_key;       //!< base64; from HOOKLINE_MASTER_KEY

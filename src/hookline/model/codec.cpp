@@ -1,5 +1,7 @@
 #include "hookline/model/codec.hpp"
 
+#include <cmath>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -51,6 +53,13 @@ void RenderValue(const json::value& v, int depth, std::string& out) {
       out += ']';
       return;
     }
+    case json::kind::double_:
+      if (!std::isfinite(v.get_double())) {
+        out += "null";
+        return;
+      }
+      out += json::serialize(v);
+      return;
     default:
       out += json::serialize(v);
   }
@@ -111,6 +120,25 @@ json::object BuildPayload(const PayloadParts& p) {
   doc["timestamp"] = FormatIso8601(p.timestamp);
   doc["data"] = std::move(data);
   return doc;
+}
+
+bool HasNonFiniteNumber(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_:
+      return !std::isfinite(v.get_double());
+    case json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        if (HasNonFiniteNumber(kv.value())) return true;
+      }
+      return false;
+    case json::kind::array:
+      for (const auto& item : v.get_array()) {
+        if (HasNonFiniteNumber(item)) return true;
+      }
+      return false;
+    default:
+      return false;
+  }
 }
 
 std::optional<std::string_view> StringField(const json::object& o, std::string_view key) {

@@ -15,7 +15,9 @@ namespace hookline::model {
 namespace json = boost::json;
 
 //! Renders `value` the way the reference prints payloads: two-space indentation, `"key": value`,
-//! keys in the object's own order, no trailing newline (JSON.stringify(v, null, 2)).
+//! keys in the object's own order, no trailing newline (JSON.stringify(v, null, 2)). A number
+//! that is not finite (a literal like 1e999 overflows when parsed) renders as null, as
+//! JSON.stringify does, so the output is always valid JSON.
 std::string RenderWebhookJson(const json::value& value);
 
 //! Everything that goes into one webhook body.
@@ -61,6 +63,9 @@ struct ParseFailure {
 //! or has no string `event`; everything else (nulls, missing or extra fields, unknown names)
 //! is accepted. On failure `failure` is set and nullopt returned.
 std::optional<WebhookEvent> ParseWebhook(std::string_view body, ParseFailure* failure);
+
+//! True when `value` holds a number that overflowed to infinity (or NaN) when parsed.
+bool HasNonFiniteNumber(const json::value& value);
 
 //! Field helpers tolerant of absent, null and wrongly typed values.
 std::optional<std::string_view> StringField(const json::object& o, std::string_view key);
