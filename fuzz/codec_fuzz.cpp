@@ -19,6 +19,7 @@ namespace json = boost::json;
 bool SameDocument(const json::value& a, const json::value& b) {
   // A number that overflowed to infinity renders as null (see RenderWebhookJson).
   if (a.is_double() && !std::isfinite(a.get_double())) return b.is_null();
+  if (b.is_double() && !std::isfinite(b.get_double())) return a.is_null();
   if (a.is_double() || b.is_double()) {
     if (!a.is_number() || !b.is_number()) return false;
     const double x = a.to_number<double>(), y = b.to_number<double>();
