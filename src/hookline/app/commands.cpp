@@ -187,6 +187,9 @@ int RunReceive(const ReceiveOptions& options) {
   server_options.body_limit = options.max_body_bytes;
   server_options.read_timeout =
       std::chrono::milliseconds{RequireDuration(options.read_timeout, "--read-timeout", 100, 600'000)};
+  // Each ingest waits on the group commit: enough threads that every connection's request
+  // can join the next commit instead of queueing behind it.
+  server_options.handler_threads = 128;
   http::Server server(server_options, [&api](const http::Request& r) { return api.Handle(r); });
   server.Start();
   projector.Start();

@@ -10,7 +10,7 @@ namespace hookline::store::sqlite {
 struct SqliteOptions {
   std::string path;
   int max_jobs_per_commit = 512;  //!< group-commit batch bound
-  int read_connections = 8;
+  int read_connections = 64;  //!< kept open; at least the HTTP handler threads
 };
 
 //! The embedded store: one WAL database, synchronous=FULL, one writer thread that groups
