@@ -219,14 +219,7 @@ TEST_F(DeliveryEngineTest, PerLeadOrderingHoldsWhenEarlyDeliveriesFail) {
 TEST_F(DeliveryEngineTest, SigtermFinishesOrHandsBackAndLosesNothing) {
   Start({"--allow-private-endpoints", "--shutdown-grace", "1s", "--retry-schedule", "0s,0s,0s"});
   Sink sink;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool released = false;
-  sink.SetResponder([&](const http::Request&) {
-    std::unique_lock lock(mu);
-    cv.wait_for(lock, std::chrono::seconds{30}, [&] { return released; });
-    return Status(200);
-  });
+  HeldResponses held(sink);
   Endpoint(sink.url());
   std::set<std::string> acknowledged;
   for (int i = 0; i < 20; ++i) acknowledged.insert(Post());
@@ -236,11 +229,7 @@ TEST_F(DeliveryEngineTest, SigtermFinishesOrHandsBackAndLosesNothing) {
   const auto took = std::chrono::steady_clock::now() - before;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_LT(took, std::chrono::seconds{5});  // the 1 s grace, not the attempt timeout
-  {
-    std::lock_guard lock(mu);
-    released = true;
-  }
-  cv.notify_all();
+  held.Release();
   sink.SetResponder(nullptr);
   serve_ = std::make_unique<ServeProcess>(Db(), std::vector<std::string>{"--allow-private-endpoints"});
   ASSERT_TRUE(Eventually([&] {

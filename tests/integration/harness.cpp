@@ -278,6 +278,22 @@ std::vector<http::Request> Sink::Received() const {
   return received_;
 }
 
+HeldResponses::HeldResponses(Sink& sink) {
+  sink.SetResponder([this](const http::Request&) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds{30}, [&] { return released_; });
+    return http::Response{};
+  });
+}
+
+void HeldResponses::Release() {
+  {
+    std::lock_guard lock(mu_);
+    released_ = true;
+  }
+  cv_.notify_all();
+}
+
 MisbehavingEndpoint::MisbehavingEndpoint(Mode mode) : mode_(mode) {
   listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};

@@ -90,6 +90,19 @@ class Sink {
   std::unique_ptr<http::Server> server_;
 };
 
+//! Makes a Sink hold every request (the sender sees it in flight) until Release(); then it
+//! answers 200. Bounded: a held request is answered after 30 s regardless.
+class HeldResponses {
+ public:
+  explicit HeldResponses(Sink& sink);
+  void Release();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool released_ = false;
+};
+
 //! A raw TCP endpoint that misbehaves in ways an HTTP library will not: it reads a request
 //! and then hangs, resets the connection, or trickles a 200 one byte at a time.
 class MisbehavingEndpoint {

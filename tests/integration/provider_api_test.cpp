@@ -79,14 +79,7 @@ TEST_F(ProviderApiTest, KillDashNineLosesNoAcknowledgedEvent) {
   Sink sink;
   // Phase one: the endpoint holds every request until released, so deliveries are in flight
   // or still pending when the provider dies.
-  std::mutex mu;
-  std::condition_variable cv;
-  bool released = false;
-  sink.SetResponder([&](const http::Request&) {
-    std::unique_lock lock(mu);
-    cv.wait_for(lock, std::chrono::seconds{30}, [&] { return released; });
-    return http::Response{};
-  });
+  HeldResponses held(sink);
   std::set<std::string> acknowledged;
   {
     ServeProcess serve(Db(), {"--allow-private-endpoints", "--retry-schedule", "0s,0s,0s,0s,0s"});
@@ -101,11 +94,7 @@ TEST_F(ProviderApiTest, KillDashNineLosesNoAcknowledgedEvent) {
     const int status = serve.Stop(SIGKILL);
     ASSERT_TRUE(WIFSIGNALED(status));
   }
-  {
-    std::lock_guard lock(mu);
-    released = true;
-  }
-  cv.notify_all();
+  held.Release();
   sink.SetResponder(nullptr);  // phase two: the endpoint answers 200 at once
 
   ServeProcess restarted(Db(), {"--allow-private-endpoints", "--retry-schedule", "0s,0s,0s,0s,0s"});

@@ -129,6 +129,25 @@ int WaitForStopSignal(const sigset_t& set) {
   return signal;
 }
 
+// Starts a role's HTTP server on host:port and prints the "listening on" line scripts and
+// tests wait for (the first line on stdout).
+std::unique_ptr<http::Server> StartHttp(const std::string& host, std::uint16_t port,
+                                        std::size_t body_limit, const std::string& read_timeout,
+                                        int handler_threads, http::Handler handler) {
+  http::ServerOptions server_options;
+  server_options.host = host;
+  server_options.port = port;
+  server_options.body_limit = body_limit;
+  server_options.read_timeout =
+      std::chrono::milliseconds{RequireDuration(read_timeout, "--read-timeout", 100, 600'000)};
+  server_options.handler_threads = handler_threads;
+  auto server = std::make_unique<http::Server>(server_options, std::move(handler));
+  server->Start();
+  const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  std::cout << "listening on http://" << shown_host << ":" << server->port() << std::endl;
+  return server;
+}
+
 }  // namespace
 
 int RunServe(const ServeOptions& options) {
@@ -142,24 +161,15 @@ int RunServe(const ServeOptions& options) {
   auto& dispatcher = delivery_stack.dispatcher();
   api::ProviderApi api(*store, secrets, SystemClock::Instance(), [&] { dispatcher.Notify(); },
                        {.allow_private_endpoints = options.delivery.allow_private_endpoints});
-  http::ServerOptions server_options;
-  server_options.host = host;
-  server_options.port = port;
-  server_options.body_limit = options.max_body_bytes;
-  server_options.read_timeout =
-      std::chrono::milliseconds{RequireDuration(options.read_timeout, "--read-timeout", 100, 600'000)};
-  http::Server server(server_options, [&api](const http::Request& r) { return api.Handle(r); });
-  server.Start();
+  auto server = StartHttp(host, port, options.max_body_bytes, options.read_timeout, 32,
+                          [&api](const http::Request& r) { return api.Handle(r); });
   delivery_stack.Start();
-
-  const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  std::cout << "listening on http://" << shown_host << ":" << server.port() << std::endl;
-  spdlog::info("hookline {} serving on {}:{} with {} store", HOOKLINE_VERSION, host, server.port(),
+  spdlog::info("hookline {} serving on {}:{} with {} store", HOOKLINE_VERSION, host, server->port(),
                store->Kind());
 
   const int signal = WaitForStopSignal(stop_signals);
   spdlog::info("received signal {}: stopping", signal);
-  server.Stop();
+  server->Stop();
   delivery_stack.Stop();
   spdlog::info("stopped");
   return 0;
@@ -181,27 +191,19 @@ int RunReceive(const ReceiveOptions& options) {
   if (!token_hash) spdlog::warn("no --api-token: the query API is off, ingest still works");
   api::ReceiverApi api(*store, secrets, SystemClock::Instance(), token_hash, [&] { projector.Notify(); },
                        [&] { forwarding.dispatcher().Notify(); }, options.delivery.allow_private_endpoints);
-  http::ServerOptions server_options;
-  server_options.host = host;
-  server_options.port = port;
-  server_options.body_limit = options.max_body_bytes;
-  server_options.read_timeout =
-      std::chrono::milliseconds{RequireDuration(options.read_timeout, "--read-timeout", 100, 600'000)};
   // Each ingest waits on the group commit: enough threads that every connection's request
   // can join the next commit instead of queueing behind it.
-  server_options.handler_threads = 128;
-  http::Server server(server_options, [&api](const http::Request& r) { return api.Handle(r); });
-  server.Start();
+  auto server = StartHttp(host, port, options.max_body_bytes, options.read_timeout, 128,
+                          [&api](const http::Request& r) { return api.Handle(r); });
   projector.Start();
   forwarding.Start();
   projector.Notify();  // catch up with whatever was stored before a restart
+  spdlog::info("hookline {} receiving on {}:{} with {} store", HOOKLINE_VERSION, host, server->port(),
+               store->Kind());
 
-  const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  std::cout << "listening on http://" << shown_host << ":" << server.port() << std::endl;
-  spdlog::info("hookline {} receiving on {}:{} with {} store", HOOKLINE_VERSION, host, server.port(), store->Kind());
   const int signal = WaitForStopSignal(stop_signals);
   spdlog::info("received signal {}: stopping", signal);
-  server.Stop();
+  server->Stop();
   forwarding.Stop();
   projector.Stop();
   return 0;

@@ -1,5 +1,6 @@
 #include "hookline/http/server.hpp"
 
+#include <array>
 #include <atomic>
 #include <thread>
 
@@ -75,9 +76,26 @@ struct Server::Impl {
     co_await bhttp::async_write(stream, res, kTuple);
   }
 
+  // After refusing a request whose body is still arriving (413), half-close and read and
+  // discard what the client sends, for at most 2 s or 64 MiB, so it can read the answer
+  // instead of failing on a reset (a "lingering close", as nginx does).
+  static asio::awaitable<void> LingeringClose(beast::tcp_stream& stream) {
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    std::array<char, 16384> scratch;
+    std::size_t drained = 0;
+    stream.expires_after(std::chrono::seconds{2});
+    while (drained < (std::size_t{64} << 20)) {
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), kTuple);
+      if (ec) break;
+      drained += n;
+    }
+  }
+
   asio::awaitable<void> Session(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
+    bool linger = false;  // refused a body still on its way
     std::string remote;
     {
       boost::system::error_code ec;
@@ -95,6 +113,7 @@ struct Server::Impl {
       if (ec) {
         if (ec == bhttp::error::body_limit) {  // Content-Length alone exceeds the limit
           co_await WriteResponse(stream, TooLarge(), 11, false, options.read_timeout);
+          linger = true;
         } else if (ec == bhttp::error::header_limit) {
           co_await WriteResponse(stream, ErrorResponse(431, "headers_too_large", "request headers are too large"), 11, false, options.read_timeout);
         } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
@@ -107,6 +126,7 @@ struct Server::Impl {
       const unsigned version = head.version();
       if (parser.content_length() && *parser.content_length() > options.body_limit) {
         co_await WriteResponse(stream, TooLarge(), version, false, options.read_timeout);
+        linger = true;
         break;
       }
       if (beast::iequals(head[bhttp::field::expect], "100-continue")) {
@@ -120,6 +140,7 @@ struct Server::Impl {
       if (rec) {
         if (rec == bhttp::error::body_limit) {
           co_await WriteResponse(stream, TooLarge(), version, false, options.read_timeout);
+          linger = true;
         } else if (rec != beast::error::timeout && rec != bhttp::error::end_of_stream &&
                    rec != asio::error::eof && rec != bhttp::error::partial_message &&
                    rec != asio::error::connection_reset) {
@@ -143,6 +164,10 @@ struct Server::Impl {
       Response response = co_await Dispatch(request);
       co_await WriteResponse(stream, response, version, keep_alive, options.read_timeout);
       if (!keep_alive) break;
+    }
+    if (linger) {
+      co_await LingeringClose(stream);
+      co_return;
     }
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
