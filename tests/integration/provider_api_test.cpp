@@ -308,6 +308,29 @@ TEST_F(ProviderApiTest, CampaignAndLeadViewsCarryCountersFunnelAndHistory) {
   EXPECT_EQ(serve.Api("PUT", std::string("/v1/campaigns/") + kCampaign, key, R"({"name":"Q1","campaign_type":"email"})").status, 409);
 }
 
+TEST_F(ProviderApiTest, BadFlagsFailClearlyBeforeTouchingTheDisk) {
+  struct Case { std::vector<std::string> args; std::string mentions; };
+  const std::vector<Case> cases = {
+      {{"serve", "--retry-schedule", "5x"}, "--retry-schedule"},
+      {{"serve", "--attempt-timeout", "forever"}, "--attempt-timeout"},
+      {{"serve", "--listen", "nowhere"}, "--listen"},
+      {{"serve", "--read-timeout", "0s"}, "--read-timeout"},
+      {{"receive", "--api-token", "short"}, "--api-token"},
+      {{"receive", "--shutdown-grace", "1y"}, "--shutdown-grace"},
+      {{"export", "--what", "everything"}, "--what"},
+  };
+  for (const auto& c : cases) {
+    const std::string db = dir_.File("never.db");
+    std::vector<std::string> args = {BinaryPath()};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    args.insert(args.end(), {"--db", "sqlite:" + db});
+    std::string out, err;
+    EXPECT_NE(RunCommand(args, &out, &err), 0) << c.args[1];
+    EXPECT_NE(err.find(c.mentions), std::string::npos) << err;
+    EXPECT_FALSE(std::ifstream(db).good()) << c.mentions << ": the database was created";
+  }
+}
+
 TEST_F(ProviderApiTest, TheStandardWebhooksLibraryVerifiesOurSignature) {
   const std::string key = CreateCompany(Db(), "A");
   ServeProcess serve(Db(), {"--allow-private-endpoints"});

@@ -72,15 +72,19 @@ Millis RequireDuration(const std::string& text, const char* flag, Millis min, Mi
 
 }  // namespace
 
-DeliveryStack::DeliveryStack(store::Store& store, const crypto::SecretBox& secrets,
-                             const DeliveryOptions& options) {
+DeliveryConfig::DeliveryConfig(const DeliveryOptions& o) : options(o) {
   std::string error;
-  auto retry = delivery::RetryPolicy::Parse(options.retry_schedule, &error);
+  retry = delivery::RetryPolicy::Parse(o.retry_schedule, &error);
   if (!retry) throw std::invalid_argument("--retry-schedule: " + error);
-  const Millis attempt_timeout = RequireDuration(options.attempt_timeout, "--attempt-timeout", 100, 300'000);
-  const Millis disable_after = RequireDuration(options.disable_endpoint_after, "--disable-endpoint-after",
-                                               60'000, 365LL * 86'400'000);
-  shutdown_grace_ = RequireDuration(options.shutdown_grace, "--shutdown-grace", 0, 600'000);
+  attempt_timeout = RequireDuration(o.attempt_timeout, "--attempt-timeout", 100, 300'000);
+  disable_after = RequireDuration(o.disable_endpoint_after, "--disable-endpoint-after", 60'000,
+                                  365LL * 86'400'000);
+  shutdown_grace = RequireDuration(o.shutdown_grace, "--shutdown-grace", 0, 600'000);
+}
+
+DeliveryStack::DeliveryStack(store::Store& store, const crypto::SecretBox& secrets, DeliveryConfig config)
+    : shutdown_grace_(config.shutdown_grace) {
+  const DeliveryOptions& options = config.options;
   // One SQLite process owns the database: leases left by a previous (crashed) run are void.
   if (store.Kind() == "sqlite") {
     store.Write([](store::StoreTx& tx) {
@@ -98,12 +102,12 @@ DeliveryStack::DeliveryStack(store::Store& store, const crypto::SecretBox& secre
   }
   sender_ = http::MakeCurlSender(std::move(sender_options));
   delivery::DispatcherOptions dispatch_options;
-  dispatch_options.attempt_timeout = attempt_timeout;
-  dispatch_options.connect_timeout = std::min<Millis>(attempt_timeout, 10'000);
-  dispatch_options.lease = attempt_timeout + 60'000;
-  dispatch_options.disable_after = disable_after;
+  dispatch_options.attempt_timeout = config.attempt_timeout;
+  dispatch_options.connect_timeout = std::min<Millis>(config.attempt_timeout, 10'000);
+  dispatch_options.lease = config.attempt_timeout + 60'000;
+  dispatch_options.disable_after = config.disable_after;
   dispatcher_ = std::make_unique<delivery::Dispatcher>(store, *sender_, SystemClock::Instance(),
-                                                       std::move(*retry), secrets, dispatch_options);
+                                                       std::move(*config.retry), secrets, dispatch_options);
 }
 
 DeliveryStack::~DeliveryStack() = default;
@@ -132,14 +136,13 @@ int WaitForStopSignal(const sigset_t& set) {
 // Starts a role's HTTP server on host:port and prints the "listening on" line scripts and
 // tests wait for (the first line on stdout).
 std::unique_ptr<http::Server> StartHttp(const std::string& host, std::uint16_t port,
-                                        std::size_t body_limit, const std::string& read_timeout,
+                                        std::size_t body_limit, Millis read_timeout,
                                         int handler_threads, http::Handler handler) {
   http::ServerOptions server_options;
   server_options.host = host;
   server_options.port = port;
   server_options.body_limit = body_limit;
-  server_options.read_timeout =
-      std::chrono::milliseconds{RequireDuration(read_timeout, "--read-timeout", 100, 600'000)};
+  server_options.read_timeout = std::chrono::milliseconds{read_timeout};
   server_options.handler_threads = handler_threads;
   auto server = std::make_unique<http::Server>(server_options, std::move(handler));
   server->Start();
@@ -152,16 +155,19 @@ std::unique_ptr<http::Server> StartHttp(const std::string& host, std::uint16_t p
 
 int RunServe(const ServeOptions& options) {
   const sigset_t stop_signals = BlockStopSignals();
+  // Every flag is checked before anything touches the disk.
   const auto [host, port] = ParseListen(options.listen);
+  DeliveryConfig delivery_config(options.delivery);
+  const Millis read_timeout = RequireDuration(options.read_timeout, "--read-timeout", 100, 600'000);
   auto store = store::OpenStore(options.db);
   crypto::SecretBox secrets(LoadOrCreateMasterKey(
       options.master_key, options.master_key_file.value_or(DefaultKeyFile(options.db))));
 
-  DeliveryStack delivery_stack(*store, secrets, options.delivery);
+  DeliveryStack delivery_stack(*store, secrets, std::move(delivery_config));
   auto& dispatcher = delivery_stack.dispatcher();
   api::ProviderApi api(*store, secrets, SystemClock::Instance(), [&] { dispatcher.Notify(); },
                        {.allow_private_endpoints = options.delivery.allow_private_endpoints});
-  auto server = StartHttp(host, port, options.max_body_bytes, options.read_timeout, 32,
+  auto server = StartHttp(host, port, options.max_body_bytes, read_timeout, 32,
                           [&api](const http::Request& r) { return api.Handle(r); });
   delivery_stack.Start();
   spdlog::info("hookline {} serving on {}:{} with {} store", HOOKLINE_VERSION, host, server->port(),
@@ -181,11 +187,13 @@ int RunReceive(const ReceiveOptions& options) {
   if (options.api_token && options.api_token->size() < 16) {
     throw std::invalid_argument("--api-token must be at least 16 characters");
   }
+  DeliveryConfig delivery_config(options.delivery);
+  const Millis read_timeout = RequireDuration(options.read_timeout, "--read-timeout", 100, 600'000);
   auto store = store::OpenStore(options.db);
   crypto::SecretBox secrets(LoadOrCreateMasterKey(
       options.master_key, options.master_key_file.value_or(DefaultKeyFile(options.db))));
   receiver::Projector projector(*store);
-  DeliveryStack forwarding(*store, secrets, options.delivery);
+  DeliveryStack forwarding(*store, secrets, std::move(delivery_config));
   std::optional<std::string> token_hash;
   if (options.api_token) token_hash = crypto::Sha256(*options.api_token);
   if (!token_hash) spdlog::warn("no --api-token: the query API is off, ingest still works");
@@ -193,7 +201,7 @@ int RunReceive(const ReceiveOptions& options) {
                        [&] { forwarding.dispatcher().Notify(); }, options.delivery.allow_private_endpoints);
   // Each ingest waits on the group commit: enough threads that every connection's request
   // can join the next commit instead of queueing behind it.
-  auto server = StartHttp(host, port, options.max_body_bytes, options.read_timeout, 128,
+  auto server = StartHttp(host, port, options.max_body_bytes, read_timeout, 128,
                           [&api](const http::Request& r) { return api.Handle(r); });
   projector.Start();
   forwarding.Start();

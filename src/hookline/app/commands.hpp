@@ -23,11 +23,20 @@ struct DeliveryOptions {
   std::vector<std::string> resolve;    //!< "HOST:PORT:ADDRESS" pins, like curl --resolve
 };
 
-//! The HTTP sender and dispatcher of one process, built from DeliveryOptions (validated:
-//! throws std::invalid_argument naming the bad flag).
+//! DeliveryOptions checked and parsed. Throws std::invalid_argument naming the bad flag.
+struct DeliveryConfig {
+  explicit DeliveryConfig(const DeliveryOptions& options);
+  DeliveryOptions options;
+  std::optional<delivery::RetryPolicy> retry;
+  Millis attempt_timeout = 0;
+  Millis disable_after = 0;
+  Millis shutdown_grace = 0;
+};
+
+//! The HTTP sender and dispatcher of one process.
 class DeliveryStack {
  public:
-  DeliveryStack(store::Store& store, const crypto::SecretBox& secrets, const DeliveryOptions& options);
+  DeliveryStack(store::Store& store, const crypto::SecretBox& secrets, DeliveryConfig config);
   ~DeliveryStack();
   delivery::Dispatcher& dispatcher() { return *dispatcher_; }
   void Start();
