@@ -203,13 +203,7 @@ void EndpointRoutes::AddTo(Router& router_, const AuthWrap& authed, const WriteF
     HL_TRY(page, ParseListParams(ctx));
     std::vector<store::EndpointRecord> items;
     store_.Read([&](StoreTx& tx) { items = tx.ListEndpoints(c.id, {page.after, page.limit + 1}); });
-    json::array data;
-    json::value next = nullptr;
-    for (size_t i = 0; i < items.size() && i < static_cast<size_t>(page.limit); ++i) {
-      data.push_back(EndpointView(items[i]));
-      if (items.size() > static_cast<size_t>(page.limit)) next = items[i].id;
-    }
-    return JsonResponse(200, json::object{{"data", std::move(data)}, {"next", next}});
+    return JsonResponse(200, ListPage(items, page.limit, [](const auto& e) { return EndpointView(e); }, [](const auto& x) { return json::value(x.id); }));
   }));
   router_.Add("GET", "/v1/endpoints/{}", authed([this](RouteContext& ctx, const store::Company& c) {
     std::optional<store::EndpointRecord> endpoint;

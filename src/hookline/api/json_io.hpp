@@ -3,7 +3,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <algorithm>
 #include <variant>
+#include <vector>
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -30,6 +32,20 @@ http::Response ProblemResponse(const Problem& problem);
 //! `allow_empty`. Problems: 400 invalid_json, 422 when not an object.
 std::variant<json::object, Problem> ParseObjectBody(const http::Request& request,
                                                     bool allow_empty = false);
+
+//! The list answer {"data": [...], "next": cursor | null} from a page fetched with one item
+//! more than `limit`: the extra item only tells that there is a next page, whose cursor is the
+//! last shown item's.
+template <class Item, class View, class Cursor>
+json::object ListPage(const std::vector<Item>& items, int limit, View&& view, Cursor&& cursor) {
+  const size_t shown = std::min(items.size(), static_cast<size_t>(limit));
+  json::array data;
+  data.reserve(shown);
+  for (size_t i = 0; i < shown; ++i) data.push_back(view(items[i]));
+  json::value next = nullptr;
+  if (items.size() > shown && shown > 0) next = cursor(items[shown - 1]);
+  return {{"data", std::move(data)}, {"next", std::move(next)}};
+}
 
 struct ListParams {
   std::optional<std::string> after = std::nullopt;

@@ -139,13 +139,7 @@ void ProviderApi::AddRoutes() {
     HL_TRY(page, ParseListParams(ctx));
     std::vector<model::Sender> items;
     store_.Read([&](StoreTx& tx) { items = tx.ListSenders(c.id, {page.after, page.limit + 1}); });
-    json::array data;
-    json::value next = nullptr;
-    for (size_t i = 0; i < items.size() && i < static_cast<size_t>(page.limit); ++i) {
-      data.push_back(SenderView(items[i]));
-      if (items.size() > static_cast<size_t>(page.limit)) next = items[i].id;
-    }
-    return JsonResponse(200, json::object{{"data", std::move(data)}, {"next", next}});
+    return JsonResponse(200, ListPage(items, page.limit, [](const auto& s) { return SenderView(s); }, [](const auto& x) { return json::value(x.id); }));
   }));
 
   // --- campaigns ---
@@ -181,16 +175,12 @@ void ProviderApi::AddRoutes() {
   }));
   router_.Add("GET", "/v1/campaigns", authed([this](RouteContext& ctx, const store::Company& c) {
     HL_TRY(page, ParseListParams(ctx));
-    json::array data;
-    json::value next = nullptr;
+    json::object list;
     store_.Read([&](StoreTx& tx) {
-      auto items = tx.ListCampaigns(c.id, {page.after, page.limit + 1});
-      for (size_t i = 0; i < items.size() && i < static_cast<size_t>(page.limit); ++i) {
-        data.push_back(CampaignView(items[i], FunnelOf(tx, c.id, items[i])));
-        if (items.size() > static_cast<size_t>(page.limit)) next = items[i].id;
-      }
+      list = ListPage(tx.ListCampaigns(c.id, {page.after, page.limit + 1}), page.limit,
+                      [&](const auto& campaign) { return CampaignView(campaign, FunnelOf(tx, c.id, campaign)); }, [](const auto& x) { return json::value(x.id); });
     });
-    return JsonResponse(200, json::object{{"data", std::move(data)}, {"next", next}});
+    return JsonResponse(200, list);
   }));
 
   // --- leads ---
@@ -215,16 +205,12 @@ void ProviderApi::AddRoutes() {
   }));
   router_.Add("GET", "/v1/leads", authed([this](RouteContext& ctx, const store::Company& c) {
     HL_TRY(page, ParseListParams(ctx));
-    json::array data;
-    json::value next = nullptr;
+    json::object list;
     store_.Read([&](StoreTx& tx) {
-      auto items = tx.ListLeads(c.id, {page.after, page.limit + 1});
-      for (size_t i = 0; i < items.size() && i < static_cast<size_t>(page.limit); ++i) {
-        data.push_back(LeadView(items[i], tx.ListEnrollmentsOfLead(c.id, items[i].id)));
-        if (items.size() > static_cast<size_t>(page.limit)) next = items[i].id;
-      }
+      list = ListPage(tx.ListLeads(c.id, {page.after, page.limit + 1}), page.limit,
+                      [&](const auto& lead) { return LeadView(lead, tx.ListEnrollmentsOfLead(c.id, lead.id)); }, [](const auto& x) { return json::value(x.id); });
     });
-    return JsonResponse(200, json::object{{"data", std::move(data)}, {"next", next}});
+    return JsonResponse(200, list);
   }));
 
   // --- enrollment ---
@@ -394,13 +380,7 @@ void ProviderApi::AddRoutes() {
     filter.limit = page.limit + 1;
     std::vector<store::EventRecord> items;
     store_.Read([&](StoreTx& tx) { items = tx.ListEvents(filter); });
-    json::array data;
-    json::value next = nullptr;
-    for (size_t i = 0; i < items.size() && i < static_cast<size_t>(page.limit); ++i) {
-      data.push_back(EventSummaryView(items[i]));
-      if (items.size() > static_cast<size_t>(page.limit)) next = std::to_string(items[i].seq);
-    }
-    return JsonResponse(200, json::object{{"data", std::move(data)}, {"next", next}});
+    return JsonResponse(200, ListPage(items, page.limit, [](const auto& e) { return EventSummaryView(e); }, [](const auto& x) { return json::value(std::to_string(x.seq)); }));
   }));
   router_.Add("GET", "/v1/events/{}", authed([this](RouteContext& ctx, const store::Company& c) {
     std::optional<json::object> view;

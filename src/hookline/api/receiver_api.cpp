@@ -213,13 +213,7 @@ void ReceiverApi::AddRoutes() {
     filter.limit = p.limit + 1;
     std::vector<store::ReceivedRecord> items;
     store_.Read([&](store::StoreTx& tx) { items = tx.ListReceived(filter); });
-    json::array data;
-    json::value next = nullptr;
-    for (size_t i = 0; i < items.size() && i < static_cast<size_t>(p.limit); ++i) {
-      data.push_back(ReceivedView(items[i], false));
-      if (items.size() > static_cast<size_t>(p.limit)) next = std::to_string(items[i].seq);
-    }
-    return JsonResponse(200, json::object{{"data", std::move(data)}, {"next", next}});
+    return JsonResponse(200, ListPage(items, p.limit, [](const auto& r) { return ReceivedView(r, false); }, [](const auto& x) { return json::value(std::to_string(x.seq)); }));
   }));
   router_.Add("GET", "/v1/received/{}", authed([this](RouteContext& ctx) {
     std::optional<json::object> view;
@@ -253,16 +247,12 @@ void ReceiverApi::AddRoutes() {
     auto page = ParseListParams(ctx);
     if (auto* p = std::get_if<Problem>(&page)) return ProblemResponse(*p);
     const auto& p = std::get<ListParams>(page);
-    json::array data;
-    json::value next = nullptr;
+    json::object list;
     store_.Read([&](store::StoreTx& tx) {
-      auto items = tx.ListProjectedCampaigns({p.after, p.limit + 1});
-      for (size_t i = 0; i < items.size() && i < static_cast<size_t>(p.limit); ++i) {
-        data.push_back(CampaignView(items[i], funnel_of(tx, items[i])));
-        if (items.size() > static_cast<size_t>(p.limit)) next = items[i].id;
-      }
+      list = ListPage(tx.ListProjectedCampaigns({p.after, p.limit + 1}), p.limit,
+                      [&](const auto& c) { return CampaignView(c, funnel_of(tx, c)); }, [](const auto& x) { return json::value(x.id); });
     });
-    return JsonResponse(200, json::object{{"data", std::move(data)}, {"next", next}});
+    return JsonResponse(200, list);
   }));
   router_.Add("GET", "/v1/campaigns/{}", authed([this, funnel_of](RouteContext& ctx) {
     std::optional<json::object> view;
@@ -280,16 +270,12 @@ void ReceiverApi::AddRoutes() {
       auto v = ctx.Query(key);
       return v && !v->empty() ? std::optional<std::string>(std::string(*v)) : std::nullopt;
     };
-    json::array data;
-    json::value next = nullptr;
+    json::object list;
     store_.Read([&](store::StoreTx& tx) {
-      auto items = tx.ListProjectedLeads(opt("campaign_id"), opt("status"), {p.after, p.limit + 1});
-      for (size_t i = 0; i < items.size() && i < static_cast<size_t>(p.limit); ++i) {
-        data.push_back(LeadView(items[i], tx.ProjectedEnrollments(items[i].id), false));
-        if (items.size() > static_cast<size_t>(p.limit)) next = items[i].id;
-      }
+      list = ListPage(tx.ListProjectedLeads(opt("campaign_id"), opt("status"), {p.after, p.limit + 1}), p.limit,
+                      [&](const auto& lead) { return LeadView(lead, tx.ProjectedEnrollments(lead.id), false); }, [](const auto& x) { return json::value(x.id); });
     });
-    return JsonResponse(200, json::object{{"data", std::move(data)}, {"next", next}});
+    return JsonResponse(200, list);
   }));
   router_.Add("GET", "/v1/leads/{}", authed([this](RouteContext& ctx) {
     std::optional<json::object> view;
@@ -325,23 +311,12 @@ void ReceiverApi::AddRoutes() {
     store_.Read([&](store::StoreTx& tx) {
       items = tx.ListReplies(std::get<std::optional<long long>>(since), p.limit + 1, after);
     });
-    json::array data;
-    json::value next = nullptr;
-    for (size_t i = 0; i < items.size() && i < static_cast<size_t>(p.limit); ++i) {
-      const auto& r = items[i];
-      data.push_back(json::object{{"lead_id", r.lead_id},
-                                  {"campaign_id", r.campaign_id},
-                                  {"channel", r.channel ? json::value(*r.channel) : nullptr},
-                                  {"event", r.event},
-                                  {"text", r.text ? json::value(*r.text) : nullptr},
-                                  {"replied_at", FormatIso8601(r.replied_at)},
-                                  {"received_id", r.received_id}});
-      if (items.size() > static_cast<size_t>(p.limit)) {
-        next = crypto::HexEncode(json::serialize(json::array{r.replied_at, json::string(r.lead_id),
-                                                                json::string(r.campaign_id), json::string(r.event)}));
-      }
-    }
-    return JsonResponse(200, json::object{{"data", std::move(data)}, {"next", next}});
+    return JsonResponse(200, ListPage(items, p.limit, [](const auto& r) { return ReplyView(r); },
+                                      [](const store::ReplyRecord& r) {
+                                        return json::value(crypto::HexEncode(json::serialize(json::array{
+                                            r.replied_at, json::string(r.lead_id), json::string(r.campaign_id),
+                                            json::string(r.event)})));
+                                      }));
   }));
   router_.Add("GET", "/v1/projections", authed([this](RouteContext&) {
     std::int64_t checkpoint = 0, backlog = 0;

@@ -102,6 +102,16 @@ json::object AttemptView(const store::AttemptRecord& a) {
   return o;
 }
 
+json::object ReplyView(const store::ReplyRecord& r) {
+  return {{"lead_id", r.lead_id},
+          {"campaign_id", r.campaign_id},
+          {"channel", Nullable(r.channel)},
+          {"event", r.event},
+          {"text", Nullable(r.text)},
+          {"replied_at", FormatIso8601(r.replied_at)},
+          {"received_id", r.received_id}};
+}
+
 const std::vector<FunnelStage>& FunnelStages(model::Channel channel) {
   static const auto* linkedin = new std::vector<FunnelStage>{
       {"invited", {"Send connection request"}},

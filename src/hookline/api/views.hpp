@@ -20,6 +20,7 @@ boost::json::object CampaignView(const model::Campaign& campaign, boost::json::o
 boost::json::object EndpointView(const store::EndpointRecord& endpoint);
 boost::json::object EventSummaryView(const store::EventRecord& event);
 boost::json::object AttemptView(const store::AttemptRecord& attempt);
+boost::json::object ReplyView(const store::ReplyRecord& reply);
 
 //! The funnel stages of a channel and the history actions that count for each.
 struct FunnelStage {

@@ -132,12 +132,7 @@ std::int64_t Export(store::Store& store, ExportWhat what, ExportFormat format,
           CsvRow(out, {r.lead_id, r.campaign_id, OrEmpty(r.channel), r.event, OrEmpty(r.text),
                        FormatIso8601(r.replied_at), r.received_id});
         } else {
-          out << json::serialize(json::object{{"lead_id", r.lead_id}, {"campaign_id", r.campaign_id},
-                                              {"channel", r.channel ? json::value(*r.channel) : nullptr},
-                                              {"event", r.event}, {"text", r.text ? json::value(*r.text) : nullptr},
-                                              {"replied_at", FormatIso8601(r.replied_at)},
-                                              {"received_id", r.received_id}})
-              << '\n';
+          out << json::serialize(api::ReplyView(r)) << '\n';
         }
       }
       done += static_cast<std::int64_t>(page.size());
