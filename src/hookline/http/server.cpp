@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include <boost/asio.hpp>
@@ -18,18 +19,84 @@ namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
+namespace {
+
+// Completes one request's wait for its response exactly once: with the handler's answer,
+// or with a 500 when every copy of the Respond was dropped unanswered.
+template <typename Completion>
+class ResponseSlot {
+ public:
+  explicit ResponseSlot(Completion completion) : completion_(std::move(completion)) {}
+  ~ResponseSlot() {
+    if (!answered_.exchange(true)) {
+      Complete(ErrorResponse(500, "internal_error", "the server did not answer this request"));
+    }
+  }
+  void Answer(Response response) {
+    if (answered_.exchange(true)) {
+      spdlog::error("a request was answered twice; the second answer is dropped");
+      return;
+    }
+    Complete(std::move(response));
+  }
+
+ private:
+  void Complete(Response response) {
+    // Resume the session on its own I/O executor, never on the answering thread.
+    auto ex = asio::get_associated_executor(completion_);
+    asio::post(ex, [completion = std::move(completion_), response = std::move(response)]() mutable {
+      completion(std::move(response));
+    });
+  }
+  Completion completion_;
+  std::atomic<bool> answered_{false};
+};
+
+Response RunGuarded(const Handler& handler, const Request& request) {
+  try {
+    return handler(request);
+  } catch (const std::exception& e) {
+    spdlog::error("handler failed for {} {}: {}", request.method, request.target, e.what());
+    return ErrorResponse(500, "internal_error", "the server failed to handle this request");
+  }
+}
+
+}  // namespace
+
+struct HandlerPool::Impl {
+  explicit Impl(int threads) : pool(static_cast<std::size_t>(std::max(1, threads))) {}
+  asio::thread_pool pool;
+};
+
+HandlerPool::HandlerPool(int threads) : impl_(std::make_unique<Impl>(threads)) {}
+
+HandlerPool::~HandlerPool() { impl_->pool.join(); }
+
+void HandlerPool::Run(const Handler& handler, Request request, Respond respond) {
+  asio::post(impl_->pool, [&handler, request = std::move(request), respond = std::move(respond)] {
+    respond(RunGuarded(handler, request));
+  });
+}
+
 struct Server::Impl {
   ServerOptions options;
-  Handler handler;
+  Handler blocking_handler;
+  AsyncHandler handler;
   asio::io_context io;
-  asio::thread_pool handler_pool;
+  std::optional<HandlerPool> handler_pool;  // only for a blocking Handler
   tcp::acceptor acceptor{io};
   std::vector<std::thread> threads;
   std::atomic<bool> running{false};
   std::uint16_t bound_port = 0;
 
-  Impl(ServerOptions o, Handler h)
-      : options(std::move(o)), handler(std::move(h)), handler_pool(options.handler_threads) {}
+  Impl(ServerOptions o, AsyncHandler h) : options(std::move(o)), handler(std::move(h)) {}
+
+  Impl(ServerOptions o, Handler blocking) : options(std::move(o)), blocking_handler(std::move(blocking)) {
+    handler_pool.emplace(options.handler_threads);
+    handler = [this](Request request, Respond respond) {
+      handler_pool->Run(blocking_handler, std::move(request), std::move(respond));
+    };
+  }
 
   Response TooLarge() const {
     return ErrorResponse(413, "payload_too_large",
@@ -37,27 +104,19 @@ struct Server::Impl {
                              std::to_string(options.body_limit) + " bytes");
   }
 
-  Response RunHandler(const Request& request) {
-    try {
-      return handler(request);
-    } catch (const std::exception& e) {
-      spdlog::error("handler failed for {} {}: {}", request.method, request.target, e.what());
-      return ErrorResponse(500, "internal_error", "the server failed to handle this request");
-    }
-  }
-
-  // Runs the handler on the pool and resumes the calling coroutine on its own executor.
-  asio::awaitable<Response> Dispatch(const Request& request) {
+  // Hands the request to the handler and waits, without holding a thread, for its answer.
+  asio::awaitable<Response> Dispatch(Request request) {
     co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Response)>(
         [this, &request](auto completion) {
-          asio::post(handler_pool, [this, &request, completion = std::move(completion)]() mutable {
-            Response response = RunHandler(request);
-            auto ex = asio::get_associated_executor(completion);
-            asio::dispatch(ex, [completion = std::move(completion),
-                                response = std::move(response)]() mutable {
-              completion(std::move(response));
-            });
-          });
+          using Slot = ResponseSlot<decltype(completion)>;
+          auto slot = std::make_shared<Slot>(std::move(completion));
+          const std::string method = request.method, target = request.target;
+          try {
+            handler(std::move(request), [slot](Response response) { slot->Answer(std::move(response)); });
+          } catch (const std::exception& e) {
+            spdlog::error("handler failed for {} {}: {}", method, target, e.what());
+            slot->Answer(ErrorResponse(500, "internal_error", "the server failed to handle this request"));
+          }
         },
         asio::use_awaitable);
   }
@@ -161,7 +220,7 @@ struct Server::Impl {
         request.headers.emplace_back(std::move(name), std::string(field.value()));
       }
       request.body = std::move(message.body());
-      Response response = co_await Dispatch(request);
+      Response response = co_await Dispatch(std::move(request));
       co_await WriteResponse(stream, response, version, keep_alive, options.read_timeout);
       if (!keep_alive) break;
     }
@@ -187,6 +246,9 @@ struct Server::Impl {
 };
 
 Server::Server(ServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+Server::Server(ServerOptions options, AsyncHandler handler)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
 
 Server::~Server() { Stop(); }
@@ -226,7 +288,7 @@ void Server::Stop() {
   s.io.stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
-  s.handler_pool.join();
+  s.handler_pool.reset();  // waits for handlers still running
 }
 
 }  // namespace hookline::http

@@ -10,7 +10,16 @@
 
 namespace hookline::http {
 
+//! A handler that may block (on a commit, a read): run on the server's handler pool.
 using Handler = std::function<Response(const Request&)>;
+
+//! Answers one request. Call it exactly once, from any thread; cheap (it only hands the
+//! response to the connection's I/O thread). Dropped without a call, the client gets 500.
+using Respond = std::function<void(Response)>;
+
+//! A handler that never blocks: run inline on an I/O thread, it answers through `respond`,
+//! now or later (e.g. when a group commit completes), so no thread waits per request.
+using AsyncHandler = std::function<void(Request request, Respond respond)>;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -20,15 +29,19 @@ struct ServerOptions {
   std::chrono::milliseconds read_timeout{30'000};  //!< whole request, headers and body
   std::chrono::milliseconds idle_timeout{60'000};  //!< keep-alive wait for the next request
   int io_threads = 2;
-  int handler_threads = 32;  //!< handlers may block on durable commits
+  int handler_threads = 32;  //!< for a blocking Handler: they may wait on durable commits
 };
 
-//! An HTTP/1.1 server (Boost.Beast). Handlers run on a pool, never on the I/O threads, so a
-//! handler that waits for a commit does not stall other connections. Bodies over the limit
-//! get 413, malformed requests 400, slow clients are cut off at the read timeout.
+//! An HTTP/1.1 server (Boost.Beast). A blocking Handler runs on a pool, never on the I/O
+//! threads, so a handler that waits for a commit does not stall other connections; an
+//! AsyncHandler runs inline and answers when its work completes. Bodies over the limit get
+//! 413, malformed requests 400, slow clients are cut off at the read timeout.
 class Server {
  public:
+  //! Each request runs `handler` on a pool of options.handler_threads.
   Server(ServerOptions options, Handler handler);
+  //! Each request runs `handler` inline on an I/O thread (no pool is made).
+  Server(ServerOptions options, AsyncHandler handler);
   ~Server();  //!< stops if running
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -41,6 +54,23 @@ class Server {
   const std::string& host() const;
   //! Stops accepting, closes connections, joins threads. Idempotent.
   void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+//! Runs blocking handlers off the I/O threads: for an AsyncHandler that answers some
+//! routes inline and hands the rest here.
+class HandlerPool {
+ public:
+  explicit HandlerPool(int threads);
+  ~HandlerPool();  //!< waits for the handlers running
+  HandlerPool(const HandlerPool&) = delete;
+  HandlerPool& operator=(const HandlerPool&) = delete;
+
+  //! Runs `handler(request)` on the pool and answers with its response (500 if it throws).
+  void Run(const Handler& handler, Request request, Respond respond);
 
  private:
   struct Impl;

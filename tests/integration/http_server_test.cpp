@@ -1,0 +1,63 @@
+// The HTTP server's two handler kinds over real sockets: a blocking Handler on the pool, and
+// an AsyncHandler that answers later from another thread (as an ingest answers from its
+// group commit), or not at all.
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <thread>
+
+#include "harness.hpp"
+#include "hookline/http/server.hpp"
+
+namespace hookline::itest {
+namespace {
+
+std::string UrlOf(const http::Server& server, const std::string& path) {
+  return "http://127.0.0.1:" + std::to_string(server.port()) + path;
+}
+
+TEST(HttpServer, AsyncHandlerAnswersFromAnotherThreadLater) {
+  std::mutex mu;
+  std::vector<std::thread> answerers;
+  http::Server server({}, http::AsyncHandler([&](http::Request request, http::Respond respond) {
+    if (request.target == "/drop") return;  // never answered: the client must still get one
+    std::lock_guard lock(mu);
+    answerers.emplace_back([request = std::move(request), respond = std::move(respond)] {
+      http::Response r;
+      r.status = 201;
+      r.body = "{\"echo\":\"" + request.body + "\"}";
+      respond(std::move(r));
+      respond(http::Response{});  // a second answer is dropped, not sent
+    });
+  }));
+  server.Start();
+  for (int i = 0; i < 3; ++i) {  // the same keep-alive pattern, several times
+    auto r = Call("POST", UrlOf(server, "/x"), "hi" + std::to_string(i));
+    EXPECT_EQ(r.status, 201);
+    EXPECT_EQ(r.body, "{\"echo\":\"hi" + std::to_string(i) + "\"}");
+  }
+  auto dropped = Call("POST", UrlOf(server, "/drop"), "{}");
+  EXPECT_EQ(dropped.status, 500);
+  EXPECT_EQ(dropped.ErrorCode(), "internal_error");
+  server.Stop();
+  for (auto& t : answerers) t.join();
+}
+
+TEST(HttpServer, BlockingHandlerRunsOnThePoolAndThrowsBecome500) {
+  http::ServerOptions options;
+  options.handler_threads = 4;
+  http::Server server(options, http::Handler([](const http::Request& request) -> http::Response {
+    if (request.target == "/throw") throw std::runtime_error("boom");
+    http::Response r;
+    r.body = "{}";
+    return r;
+  }));
+  server.Start();
+  EXPECT_EQ(Call("GET", UrlOf(server, "/ok")).status, 200);
+  auto failed = Call("GET", UrlOf(server, "/throw"));
+  EXPECT_EQ(failed.status, 500);
+  EXPECT_EQ(failed.ErrorCode(), "internal_error");
+}
+
+}  // namespace
+}  // namespace hookline::itest
