@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "hookline/store/sqlite/sqlite_store.hpp"
@@ -33,6 +36,46 @@ TEST(SqliteStore, ConcurrentWritersShareCommitsAndAllLand) {
   size_t count = 0;
   store->Read([&](StoreTx& tx) { count = tx.ListLeads("c", {std::nullopt, 1000}).size(); });
   EXPECT_EQ(count, static_cast<size_t>(kThreads * kPerThread));
+}
+
+TEST(SqliteStore, WriteAsyncReportsAfterTheCommitWithoutWaiting) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  store->Write([](StoreTx& tx) { return tx.InsertCompany({"c", "C", 0}, "hash"); });
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0, committed = 0, rolled_back = 0, failed = 0;
+  auto report = [&](bool ok, std::exception_ptr error) {
+    std::lock_guard lock(mu);
+    ++done;
+    if (error) {
+      ++failed;
+    } else if (ok) {
+      ++committed;
+    } else {
+      ++rolled_back;
+    }
+    cv.notify_all();
+  };
+  for (int i = 0; i < 20; ++i) {
+    store->WriteAsync([i](StoreTx& tx) {
+      tx.UpsertLead("c", {"lead-" + std::to_string(i), "N"});
+      if (i == 7) throw StoreError("job 7 fails");
+      return i != 3;  // job 3 asks for its rollback
+    }, report);
+  }
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return done == 20; }));
+  EXPECT_EQ(committed, 18);
+  EXPECT_EQ(rolled_back, 1);
+  EXPECT_EQ(failed, 1);
+  std::vector<std::string> ids;
+  store->Read([&](StoreTx& tx) {
+    for (const auto& lead : tx.ListLeads("c", {std::nullopt, 100})) ids.push_back(lead.id);
+  });
+  EXPECT_EQ(ids.size(), 18u);  // by the time a job is reported, a reader sees its commit
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), "lead-3"), 0);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), "lead-7"), 0);
 }
 
 TEST(SqliteStore, AFailedJobRollsBackAloneAndRethrows) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -404,6 +405,15 @@ class Store {
   //! the exception is rethrown here. Returns what `job` returned. Throws StoreError if the
   //! commit fails (then nothing of `job` was stored).
   virtual bool Write(std::function<bool(StoreTx&)> job) = 0;
+
+  //! What an asynchronous write reports: what the job returned, or the exception it (or the
+  //! commit) threw.
+  using WriteDone = std::function<void(bool ok, std::exception_ptr error)>;
+
+  //! Write without waiting: `job` runs in a shared transaction as for Write, and `done` is
+  //! called once that transaction is durably committed (or failed). `done` runs on the
+  //! store's writer thread: it must be quick and must not call the store.
+  virtual void WriteAsync(std::function<bool(StoreTx&)> job, WriteDone done) = 0;
 
   //! Human-readable kind, e.g. "sqlite".
   virtual std::string_view Kind() const = 0;

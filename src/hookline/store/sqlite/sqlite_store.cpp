@@ -988,11 +988,13 @@ class SqliteTx final : public StoreTx {
   Connection& db_;
 };
 
-void ConfigureConnection(Connection& db) {
+// `cache_kib`: the page cache of this connection; readers keep a small one (the OS page
+// cache is shared), the writer a larger one (it walks the indexes of every insert).
+void ConfigureConnection(Connection& db, int cache_kib) {
   db.Exec("PRAGMA foreign_keys = OFF");
   db.Exec("PRAGMA synchronous = FULL");
   db.Exec("PRAGMA temp_store = MEMORY");
-  db.Exec("PRAGMA cache_size = -16000");
+  db.Exec("PRAGMA cache_size = -" + std::to_string(cache_kib));
 }
 
 void ApplyMigrations(Connection& db) {
@@ -1034,9 +1036,16 @@ class SqliteStore final : public Store {
   explicit SqliteStore(const SqliteOptions& options) : options_(options) {
     writer_db_ = std::make_unique<Connection>(options.path, false);
     writer_db_->Exec("PRAGMA journal_mode = WAL");
-    ConfigureConnection(*writer_db_);
+    ConfigureConnection(*writer_db_, kWriterCacheKib);
     ApplyMigrations(*writer_db_);
+    // Checkpoints copy the WAL into the database and fsync it: done on their own thread and
+    // connection, so commits (and the callers waiting on them) never wait for one.
+    writer_db_->Exec("PRAGMA wal_autocheckpoint = 0");
+    sqlite3_wal_hook(writer_db_->handle(), &SqliteStore::OnWalCommit, this);
+    checkpoint_db_ = std::make_unique<Connection>(options.path, false);
+    ConfigureConnection(*checkpoint_db_, kReaderCacheKib);
     writer_ = std::thread([this] { WriterLoop(); });
+    checkpointer_ = std::thread([this] { CheckpointLoop(); });
   }
 
   ~SqliteStore() override {
@@ -1046,6 +1055,12 @@ class SqliteStore final : public Store {
     }
     cv_.notify_all();
     writer_.join();
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      checkpoint_stop_ = true;
+    }
+    checkpoint_cv_.notify_all();
+    checkpointer_.join();
   }
 
   void Read(const std::function<void(StoreTx&)>& fn) override {
@@ -1069,16 +1084,28 @@ class SqliteStore final : public Store {
   }
 
   bool Write(std::function<bool(StoreTx&)> job) override {
+    std::promise<bool> promise;
+    std::future<bool> result = promise.get_future();
+    WriteAsync(std::move(job), [&promise](bool ok, std::exception_ptr error) {
+      if (error) {
+        promise.set_exception(error);
+      } else {
+        promise.set_value(ok);
+      }
+    });
+    return result.get();
+  }
+
+  void WriteAsync(std::function<bool(StoreTx&)> job, WriteDone done) override {
     auto pending = std::make_unique<PendingJob>();
     pending->fn = std::move(job);
-    std::future<bool> result = pending->done.get_future();
+    pending->done = std::move(done);
     {
       std::lock_guard lock(mu_);
       if (stopping_) throw StoreError("the store is shutting down");
       queue_.push_back(std::move(pending));
     }
     cv_.notify_one();
-    return result.get();
   }
 
   std::string_view Kind() const override { return "sqlite"; }
@@ -1086,7 +1113,7 @@ class SqliteStore final : public Store {
  private:
   struct PendingJob {
     std::function<bool(StoreTx&)> fn;
-    std::promise<bool> done;
+    WriteDone done;
     bool ok = false;
     std::exception_ptr error;
   };
@@ -1117,7 +1144,7 @@ class SqliteStore final : public Store {
       db.Exec("BEGIN IMMEDIATE");
       SqliteTx tx(db);
       for (auto& job : batch) {
-        db.Exec("SAVEPOINT job");
+        db.Prepare("SAVEPOINT job").Run();
         try {
           job->ok = job->fn(tx);
         } catch (...) {
@@ -1125,8 +1152,8 @@ class SqliteStore final : public Store {
           job->ok = false;
         }
         db.ResetStatements();
-        if (!job->ok) db.Exec("ROLLBACK TO job");
-        db.Exec("RELEASE job");
+        if (!job->ok) db.Prepare("ROLLBACK TO job").Run();
+        db.Prepare("RELEASE job").Run();
       }
       db.Exec("COMMIT");
     } catch (...) {
@@ -1139,14 +1166,55 @@ class SqliteStore final : public Store {
       }
     }
     for (auto& job : batch) {
-      if (commit_error) {
-        job->done.set_exception(commit_error);
-      } else if (job->error) {
-        job->done.set_exception(job->error);
-      } else {
-        job->done.set_value(job->ok);
+      try {
+        if (commit_error) {
+          job->done(false, commit_error);
+        } else {
+          job->done(job->ok, job->error);
+        }
+      } catch (const std::exception& e) {
+        spdlog::error("a write's completion failed: {}", e.what());
       }
     }
+  }
+
+  static constexpr int kWriterCacheKib = 16'000;
+  static constexpr int kReaderCacheKib = 2'000;
+  // WAL frames (pages) after which a checkpoint is started: ~4 MiB, SQLite's default.
+  static constexpr int kCheckpointFrames = 1'000;
+
+  // Called by SQLite on the writer thread after each commit with the WAL's size in frames.
+  static int OnWalCommit(void* self, sqlite3*, const char*, int frames) {
+    if (frames >= kCheckpointFrames) {
+      auto* store = static_cast<SqliteStore*>(self);
+      {
+        std::lock_guard lock(store->checkpoint_mu_);
+        store->checkpoint_wanted_ = true;
+      }
+      store->checkpoint_cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void CheckpointLoop() {
+    for (;;) {
+      {
+        std::unique_lock lock(checkpoint_mu_);
+        checkpoint_cv_.wait(lock, [&] { return checkpoint_stop_ || checkpoint_wanted_; });
+        if (checkpoint_stop_) break;
+        checkpoint_wanted_ = false;
+      }
+      // PASSIVE: copies what no reader still needs, never blocks the writer or readers. The
+      // writer starts the WAL over once everything in it has been copied.
+      int log_frames = 0, copied = 0;
+      const int rc = sqlite3_wal_checkpoint_v2(checkpoint_db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                               &log_frames, &copied);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        spdlog::warn("WAL checkpoint failed: {}", sqlite3_errmsg(checkpoint_db_->handle()));
+      }
+    }
+    // On shutdown, leave a small WAL behind.
+    sqlite3_wal_checkpoint_v2(checkpoint_db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   }
 
   std::unique_ptr<Connection> TakeReader() {
@@ -1159,7 +1227,7 @@ class SqliteStore final : public Store {
       }
     }
     auto db = std::make_unique<Connection>(options_.path, false);
-    ConfigureConnection(*db);
+    ConfigureConnection(*db, kReaderCacheKib);
     db->Exec("PRAGMA query_only = ON");
     return db;
   }
@@ -1178,6 +1246,12 @@ class SqliteStore final : public Store {
   std::deque<std::unique_ptr<PendingJob>> queue_;
   bool stopping_ = false;
   std::thread writer_;
+  std::unique_ptr<Connection> checkpoint_db_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;
+  bool checkpoint_stop_ = false;
+  std::thread checkpointer_;
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> readers_;
 };
