@@ -1,6 +1,9 @@
 #include "hookline/api/receiver_api.hpp"
 
+#include <future>
+
 #include <boost/json.hpp>
+#include <boost/url.hpp>
 #include <fmt/format.h>
 
 #include "hookline/api/json_io.hpp"
@@ -97,13 +100,16 @@ std::optional<json::object> CreateSource(store::Store& store, const crypto::Secr
 
 ReceiverApi::ReceiverApi(store::Store& store, const crypto::SecretBox& secrets, const Clock& clock,
                          std::optional<std::string> api_token_hash, std::function<void()> on_stored,
-                         std::function<void()> on_forwarding, bool allow_private_endpoints)
+                         std::function<void()> on_forwarding, bool allow_private_endpoints, int query_threads)
     : store_(store),
       secrets_(secrets),
       clock_(clock),
       api_token_hash_(std::move(api_token_hash)),
       on_stored_(std::move(on_stored)),
-      on_forwarding_(std::move(on_forwarding)) {
+      on_forwarding_(std::move(on_forwarding)),
+      sources_(store),
+      query_pool_(query_threads),
+      route_handler_([this](const http::Request& r) { return router_.Route(r); }) {
   endpoint_routes_ = std::make_unique<EndpointRoutes>(store_, secrets_, clock_, on_forwarding_,
                                                       EndpointRouteOptions{allow_private_endpoints});
   AddRoutes();
@@ -111,14 +117,39 @@ ReceiverApi::ReceiverApi(store::Store& store, const crypto::SecretBox& secrets, 
 
 http::Response ReceiverApi::Handle(const http::Request& request) const { return router_.Route(request); }
 
+void ReceiverApi::HandleAsync(http::Request request, http::Respond respond) const {
+  if (request.method == "POST" && request.target.starts_with("/ingest/")) {
+    auto target = boost::urls::parse_origin_form(request.target);
+    if (target && target->segments().size() == 2) {
+      const std::string source_id = *std::next(target->segments().begin());
+      std::optional<std::string> token;
+      if (auto it = target->params().find_last("token"); it != target->params().end() && (*it).has_value) {
+        token = (*it).value;
+      }
+      Ingest(source_id, std::move(request), token, std::move(respond));
+      return;
+    }
+  }
+  query_pool_.Run(route_handler_, std::move(request), std::move(respond));
+}
+
+void ReceiverApi::Ingest(std::string_view source_id, http::Request request,
+                         std::optional<std::string_view> token, http::Respond respond) const {
+  receiver::IngestAsync(store_, sources_, secrets_, clock_, source_id, std::move(request), token,
+                        [this, respond = std::move(respond)](http::Response response, receiver::IngestEffects effects) {
+                          if (effects.stored && on_stored_) on_stored_();
+                          if (effects.forwarded > 0 && on_forwarding_) on_forwarding_();
+                          respond(std::move(response));
+                        });
+}
+
 void ReceiverApi::AddRoutes() {
   router_.Add("POST", "/ingest/{}", [this](RouteContext& ctx) {
-    receiver::IngestEffects effects;
-    auto response = receiver::Ingest(store_, secrets_, clock_, ctx.params[0], ctx.request,
-                                     ctx.Query("token"), &effects);
-    if (effects.stored && on_stored_) on_stored_();
-    if (effects.forwarded > 0 && on_forwarding_) on_forwarding_();
-    return response;
+    std::promise<http::Response> answered;
+    auto answer = answered.get_future();
+    Ingest(ctx.params[0], ctx.request, ctx.Query("token"),
+           [&answered](http::Response response) { answered.set_value(std::move(response)); });
+    return answer.get();
   });
   router_.Add("GET", "/healthz", [](RouteContext&) { return JsonResponse(200, json::object{{"status", "ok"}}); });
 

@@ -10,6 +10,8 @@
 #include "hookline/api/endpoint_routes.hpp"
 #include "hookline/api/router.hpp"
 #include "hookline/http/message.hpp"
+#include "hookline/http/server.hpp"
+#include "hookline/receiver/ingest.hpp"
 #include "hookline/store/store.hpp"
 #include "hookline/util/crypto.hpp"
 #include "hookline/util/time.hpp"
@@ -25,12 +27,18 @@ class ReceiverApi {
   //! `on_forwarding` runs after forwarding deliveries were queued (wake the dispatcher).
   ReceiverApi(store::Store& store, const crypto::SecretBox& secrets, const Clock& clock,
               std::optional<std::string> api_token_hash, std::function<void()> on_stored,
-              std::function<void()> on_forwarding, bool allow_private_endpoints);
+              std::function<void()> on_forwarding, bool allow_private_endpoints, int query_threads = 16);
 
+  //! Answers on the calling thread (blocking while an ingest commits).
   http::Response Handle(const http::Request& request) const;
+  //! For the server's I/O threads: an ingest is answered from its group commit without a
+  //! thread waiting; every other route runs on a pool of `query_threads`.
+  void HandleAsync(http::Request request, http::Respond respond) const;
 
  private:
   void AddRoutes();
+  void Ingest(std::string_view source_id, http::Request request, std::optional<std::string_view> token,
+              http::Respond respond) const;
   http::Response ReplayToEndpoint(const boost::json::object& body, const boost::json::object& to) const;
   Router router_;
   store::Store& store_;
@@ -40,6 +48,9 @@ class ReceiverApi {
   std::function<void()> on_stored_;
   std::function<void()> on_forwarding_;
   std::unique_ptr<EndpointRoutes> endpoint_routes_;
+  mutable receiver::SourceCache sources_;
+  mutable http::HandlerPool query_pool_;
+  http::Handler route_handler_;
 };
 
 //! Creates a source: a `whsec_` secret (signature) or a token. With neither, a token is made.

@@ -135,9 +135,11 @@ int WaitForStopSignal(const sigset_t& set) {
 
 // Starts a role's HTTP server on host:port and prints the "listening on" line scripts and
 // tests wait for (the first line on stdout).
+// `handler` is an http::Handler (run on a pool of handler_threads) or an http::AsyncHandler.
+template <typename AnyHandler>
 std::unique_ptr<http::Server> StartHttp(const std::string& host, std::uint16_t port,
                                         std::size_t body_limit, Millis read_timeout,
-                                        int handler_threads, http::Handler handler) {
+                                        int handler_threads, AnyHandler handler) {
   http::ServerOptions server_options;
   server_options.host = host;
   server_options.port = port;
@@ -168,7 +170,7 @@ int RunServe(const ServeOptions& options) {
   api::ProviderApi api(*store, secrets, SystemClock::Instance(), [&] { dispatcher.Notify(); },
                        {.allow_private_endpoints = options.delivery.allow_private_endpoints});
   auto server = StartHttp(host, port, options.max_body_bytes, read_timeout, 32,
-                          [&api](const http::Request& r) { return api.Handle(r); });
+                          http::Handler([&api](const http::Request& r) { return api.Handle(r); }));
   delivery_stack.Start();
   spdlog::info("hookline {} serving on {}:{} with {} store", HOOKLINE_VERSION, host, server->port(),
                store->Kind());
@@ -199,10 +201,12 @@ int RunReceive(const ReceiveOptions& options) {
   if (!token_hash) spdlog::warn("no --api-token: the query API is off, ingest still works");
   api::ReceiverApi api(*store, secrets, SystemClock::Instance(), token_hash, [&] { projector.Notify(); },
                        [&] { forwarding.dispatcher().Notify(); }, options.delivery.allow_private_endpoints);
-  // Each ingest waits on the group commit: enough threads that every connection's request
-  // can join the next commit instead of queueing behind it.
-  auto server = StartHttp(host, port, options.max_body_bytes, read_timeout, 128,
-                          [&api](const http::Request& r) { return api.Handle(r); });
+  // Ingests are answered from their group commit (no thread waits per request); queries run
+  // on the API's own pool.
+  auto server = StartHttp(host, port, options.max_body_bytes, read_timeout, 0,
+                          http::AsyncHandler([&api](http::Request r, http::Respond respond) {
+                            api.HandleAsync(std::move(r), std::move(respond));
+                          }));
   projector.Start();
   forwarding.Start();
   projector.Notify();  // catch up with whatever was stored before a restart
@@ -212,6 +216,8 @@ int RunReceive(const ReceiveOptions& options) {
   const int signal = WaitForStopSignal(stop_signals);
   spdlog::info("received signal {}: stopping", signal);
   server->Stop();
+  // A barrier: ingests already queued commit and answer before what they call is destroyed.
+  store->Write([](store::StoreTx&) { return true; });
   forwarding.Stop();
   projector.Stop();
   return 0;

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "hookline/model/codec.hpp"
 #include "hookline/receiver/forwarding.hpp"
@@ -49,27 +50,46 @@ std::string DedupeKey(const store::SourceRecord& source, const http::Request& re
   return "sha256:" + crypto::Sha256Hex(request.body);
 }
 
-http::Response Ingest(store::Store& store, const crypto::SecretBox& secrets, const Clock& clock,
-                      std::string_view source_id, const http::Request& request,
-                      std::optional<std::string_view> query_token, IngestEffects* effects) {
-  *effects = {};
-  std::optional<store::SourceRecord> source;
-  store.Read([&](store::StoreTx& tx) { source = tx.GetSource(source_id); });
-  if (!source) return http::ErrorResponse(404, "not_found", fmt::format("source '{}' does not exist", source_id));
+std::shared_ptr<const store::SourceRecord> SourceCache::Find(std::string_view id) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = sources_.find(std::string(id)); it != sources_.end()) return it->second;
+  }
+  std::optional<store::SourceRecord> found;
+  store_.Read([&](store::StoreTx& tx) { found = tx.GetSource(id); });
+  if (!found) return nullptr;  // not remembered: it may be created later
+  auto source = std::make_shared<const store::SourceRecord>(std::move(*found));
+  std::lock_guard lock(mu_);
+  if (sources_.size() >= kMaxEntries) sources_.clear();
+  sources_.emplace(source->id, source);
+  return source;
+}
 
+void IngestAsync(store::Store& store, SourceCache& sources, const crypto::SecretBox& secrets,
+                 const Clock& clock, std::string_view source_id, http::Request request,
+                 std::optional<std::string_view> query_token, IngestDone done) {
+  const auto source = sources.Find(source_id);
+  if (!source) {
+    done(http::ErrorResponse(404, "not_found", fmt::format("source '{}' does not exist", source_id)), {});
+    return;
+  }
   const Millis now = clock.Now();
   if (source->auth == store::SourceAuth::kSignature) {
     auto text = source->secret_sealed ? secrets.Open(*source->secret_sealed) : std::nullopt;
     auto secret = text ? signing::WebhookSecret::Parse(*text) : std::nullopt;
     if (!secret) {
-      return http::ErrorResponse(500, "secret_unreadable", "the source secret cannot be opened with this master key");
+      done(http::ErrorResponse(500, "secret_unreadable", "the source secret cannot be opened with this master key"), {});
+      return;
     }
     const signing::WebhookSecret keys[] = {*secret};
     const auto outcome = signing::Verify(keys, request.Header("webhook-id").value_or(""),
                                          request.Header("webhook-timestamp").value_or(""),
                                          request.Header("webhook-signature").value_or(""), request.body,
                                          now / 1000, kSignatureToleranceS);
-    if (outcome != signing::VerifyOutcome::kValid) return Unauthorized(signing::DescribeOutcome(outcome));
+    if (outcome != signing::VerifyOutcome::kValid) {
+      done(Unauthorized(signing::DescribeOutcome(outcome)), {});
+      return;
+    }
   } else {
     std::optional<std::string_view> token = query_token;
     if (!token) {
@@ -80,50 +100,79 @@ http::Response Ingest(store::Store& store, const crypto::SecretBox& secrets, con
     }
     if (!token || !source->token_hash ||
         !crypto::ConstantTimeEquals(crypto::Sha256(*token), *source->token_hash)) {
-      return Unauthorized("a valid token is needed: ?token=... or 'Authorization: Bearer ...'");
+      done(Unauthorized("a valid token is needed: ?token=... or 'Authorization: Bearer ...'"), {});
+      return;
     }
   }
 
-  store::ReceivedRecord record;
+  // Everything the write and its answer need, kept alive until the commit completes.
+  struct Pending {
+    store::ReceivedRecord record;
+    std::optional<model::WebhookEvent> event;
+    std::string rejection;
+    std::optional<std::string> duplicate_of;
+    IngestEffects effects;
+  };
+  auto pending = std::make_shared<Pending>();
+  store::ReceivedRecord& record = pending->record;
   record.id = NewId("rcv_", now);
   record.source_id = source->id;
   record.received_at = now;
-  record.body = request.body;
   for (const auto& [k, v] : request.headers) {
     if (k == "authorization" || k == "cookie") continue;  // credentials are never stored
     record.headers.emplace_back(k, v);
   }
   model::ParseFailure failure;
-  auto event = model::ParseWebhook(request.body, &failure);
-  if (event) {
+  pending->event = model::ParseWebhook(request.body, &failure);
+  if (pending->event) {
     record.status = "accepted";
-    record.event = event->event;
+    record.event = pending->event->event;
   } else {
     record.status = "rejected";
     record.reason = failure.reason;
+    pending->rejection = failure.reason;
   }
-  record.dedupe_key = DedupeKey(*source, request, event ? &event->document : nullptr);
+  record.dedupe_key = DedupeKey(*source, request, pending->event ? &pending->event->document : nullptr);
+  record.body = std::move(request.body);
 
-  std::optional<std::string> duplicate_of;
-  store.Write([&](store::StoreTx& tx) {
-    duplicate_of = tx.InsertReceived(record);
-    if (duplicate_of) return false;
-    if (event) effects->forwarded = ForwardReceived(tx, record, *event, now);
+  auto job = [pending, now](store::StoreTx& tx) {
+    pending->duplicate_of = tx.InsertReceived(pending->record);
+    if (pending->duplicate_of) return false;
+    if (pending->event) pending->effects.forwarded = ForwardReceived(tx, pending->record, *pending->event, now);
     return true;
-  });
-  if (!event) {
-    http::Response r = http::ErrorResponse(400, "invalid_webhook", failure.reason);
-    r.headers.emplace_back("hookline-received-id", record.id);
-    return r;
+  };
+  auto answer = [pending, done = std::move(done)](bool, std::exception_ptr error) {
+    if (error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        spdlog::error("storing webhook {} failed: {}", pending->record.id, e.what());
+      }
+      done(http::ErrorResponse(503, "store_unavailable", "the webhook could not be stored; send it again"), {});
+      return;
+    }
+    if (!pending->event) {
+      http::Response r = http::ErrorResponse(400, "invalid_webhook", pending->rejection);
+      r.headers.emplace_back("hookline-received-id", pending->record.id);
+      done(std::move(r), {});
+      return;
+    }
+    http::Response r;
+    IngestEffects effects;
+    if (pending->duplicate_of) {
+      r.body = json::serialize(json::object{{"status", "duplicate"}, {"id", *pending->duplicate_of}});
+    } else {
+      effects = pending->effects;
+      effects.stored = true;
+      r.body = json::serialize(json::object{{"status", "accepted"}, {"id", pending->record.id}});
+    }
+    done(std::move(r), effects);
+  };
+  try {
+    store.WriteAsync(std::move(job), std::move(answer));
+  } catch (const store::StoreError& e) {  // shutting down
+    done(http::ErrorResponse(503, "store_unavailable", e.what()), {});
   }
-  http::Response r;
-  if (duplicate_of) {
-    r.body = json::serialize(json::object{{"status", "duplicate"}, {"id", *duplicate_of}});
-  } else {
-    effects->stored = true;
-    r.body = json::serialize(json::object{{"status", "accepted"}, {"id", record.id}});
-  }
-  return r;
 }
 
 }  // namespace hookline::receiver

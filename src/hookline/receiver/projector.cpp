@@ -1,5 +1,9 @@
 #include "hookline/receiver/projector.hpp"
 
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
 #include <boost/json.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -27,7 +31,14 @@ std::string Version(Millis timestamp, const json::value& content) {
 
 }  // namespace
 
-void ProjectWebhook(store::StoreTx& tx, const store::ReceivedRecord& record) {
+template <typename T>
+void ProjectionBatch::KeepNewest(std::map<std::string, Versioned<T>>& values, const std::string& key,
+                                 Versioned<T> candidate) {
+  auto [it, inserted] = values.try_emplace(key, candidate);
+  if (!inserted && candidate.version > it->second.version) it->second = std::move(candidate);
+}
+
+void ProjectionBatch::Add(const store::ReceivedRecord& record) {
   model::ParseFailure failure;
   auto event = model::ParseWebhook(record.body, &failure);
   if (!event || event->type == model::EventType::kUnknown) return;
@@ -48,7 +59,7 @@ void ProjectWebhook(store::StoreTx& tx, const store::ReceivedRecord& record) {
     for (const char* k : {"profile_url", "email", "company_name", "location", "job_title", "profile_image"}) {
       if (auto v = Opt(*lead, k)) content[k] = *v;
     }
-    tx.PutProjectedLead(profile, Version(ts, content));
+    KeepNewest(leads_, profile.id, {profile, Version(ts, content)});
   }
   if (campaign_id) {
     model::Campaign c;
@@ -61,18 +72,19 @@ void ProjectWebhook(store::StoreTx& tx, const store::ReceivedRecord& record) {
     c.complete_end_of_sequence = model::IntField(*campaign, "complete_end_of_sequence").value_or(0);
     const json::object content{{"name", c.name}, {"total_leads", c.total_leads},
                                {"complete_end_of_sequence", c.complete_end_of_sequence}};
-    tx.PutProjectedCampaign(c, /*type_known=*/true, Version(ts, content));
+    KeepNewest(campaigns_, c.id, {c, Version(ts, content)});
   }
   if (sender) {
     if (auto sender_id = Opt(*sender, "id")) {
       model::Sender sn{*sender_id, Opt(*sender, "name").value_or(""), Opt(*sender, "email")};
-      tx.PutProjectedSender(sn, Version(ts, json::object{{"name", sn.name}, {"email", sn.email ? json::value(*sn.email) : nullptr}}));
+      KeepNewest(senders_, sn.id,
+                 {sn, Version(ts, json::object{{"name", sn.name}, {"email", sn.email ? json::value(*sn.email) : nullptr}})});
     }
   }
   if (lead_id && campaign_id) {
     const auto status = Opt(*lead, "latest_status");
-    tx.PutLeadCampaignStatus(*lead_id, *campaign_id, status,
-                             Version(ts, status ? json::value(*status) : json::value(nullptr)));
+    KeepNewest(statuses_, *lead_id + '\x1f' + *campaign_id,
+               {{*lead_id, *campaign_id, status}, Version(ts, status ? json::value(*status) : json::value(nullptr))});
     // The timeline is the union of every history seen.
     bool own_action_seen = false;
     if (const auto* history = model::ArrayField(*lead, "activity")) {
@@ -83,13 +95,13 @@ void ProjectWebhook(store::StoreTx& tx, const store::ReceivedRecord& record) {
         auto at_text = model::StringField(*entry, "action_time");
         auto at = at_text ? ParseIso8601(*at_text) : std::nullopt;
         if (!action || !at) continue;
-        tx.AddProjectedActivity(*lead_id, *campaign_id, {std::string(*action), *at});
+        activities_.insert({*lead_id, *campaign_id, std::string(*action), *at});
         own_action_seen |= *action == spec.action && *at == ts;
       }
     }
     if (!own_action_seen && event->timestamp) {
       // A payload without its history still says that this action happened.
-      tx.AddProjectedActivity(*lead_id, *campaign_id, {std::string(spec.action), ts});
+      activities_.insert({*lead_id, *campaign_id, std::string(spec.action), ts});
     }
     const char* text_field = nullptr;
     if (event->type == model::EventType::kMessageReplied || event->type == model::EventType::kInmailReplied) {
@@ -107,10 +119,54 @@ void ProjectWebhook(store::StoreTx& tx, const store::ReceivedRecord& record) {
       reply.event = event->event;
       reply.text = action_data ? Opt(*action_data, text_field) : std::nullopt;
       reply.received_id = record.id;
-      tx.AddReply(reply);
+      replies_.push_back(std::move(reply));
     }
   }
 }
+
+void ProjectionBatch::Apply(store::StoreTx& tx) const {
+  for (const auto& [id, lead] : leads_) tx.PutProjectedLead(lead.value, lead.version);
+  for (const auto& [id, campaign] : campaigns_) tx.PutProjectedCampaign(campaign.value, /*type_known=*/true, campaign.version);
+  for (const auto& [id, sender] : senders_) tx.PutProjectedSender(sender.value, sender.version);
+  for (const auto& [key, status] : statuses_) {
+    tx.PutLeadCampaignStatus(status.value.lead_id, status.value.campaign_id, status.value.status, status.version);
+  }
+  for (const auto& a : activities_) tx.AddProjectedActivity(a.lead_id, a.campaign_id, {a.action, a.at});
+  for (const auto& reply : replies_) tx.AddReply(reply);
+}
+
+void ProjectionBatch::DropActivities(const std::function<bool(const ActivityKey&)>& already_stored) {
+  std::erase_if(activities_, already_stored);
+}
+
+void ProjectWebhook(store::StoreTx& tx, const store::ReceivedRecord& record) {
+  ProjectionBatch batch;
+  batch.Add(record);
+  batch.Apply(tx);
+}
+
+std::array<std::uint8_t, 16> ProjectionBatch::ActivityKey::Fingerprint() const {
+  const std::string digest = crypto::Sha256(fmt::format("{}\x1f{}\x1f{}\x1f{}", lead_id, campaign_id, action, at));
+  std::array<std::uint8_t, 16> out{};
+  std::memcpy(out.data(), digest.data(), out.size());
+  return out;
+}
+
+TimelineMemory::TimelineMemory(std::size_t slots) : slots_(std::bit_ceil(std::max<std::size_t>(slots, 1))) {}
+
+std::size_t TimelineMemory::Slot(const Fingerprint& fingerprint) const {
+  std::uint64_t h = 0;
+  std::memcpy(&h, fingerprint.data(), sizeof h);
+  return static_cast<std::size_t>(h) & (slots_.size() - 1);
+}
+
+bool TimelineMemory::Contains(const Fingerprint& fingerprint) const {
+  return slots_[Slot(fingerprint)] == fingerprint;
+}
+
+void TimelineMemory::Remember(const Fingerprint& fingerprint) { slots_[Slot(fingerprint)] = fingerprint; }
+
+void TimelineMemory::Clear() { std::fill(slots_.begin(), slots_.end(), Fingerprint{}); }
 
 Projector::Projector(store::Store& store, int batch) : store_(store), batch_(batch) {}
 
@@ -153,21 +209,36 @@ void Projector::Notify() {
 }
 
 int Projector::CatchUp() {
+  std::lock_guard lock(catch_up_mu_);
   int total = 0;
   for (;;) {
-    int applied = 0;
-    // Reading the batch inside the write job keeps the checkpoint and the projections it
-    // covers in one transaction.
-    store_.Write([&](store::StoreTx& tx) {
-      const std::int64_t from = tx.ProjectionCheckpoint();
-      auto batch = tx.AcceptedAfter(from, batch_);
-      for (const auto& record : batch) ProjectWebhook(tx, record);
-      if (!batch.empty()) tx.SetProjectionCheckpoint(batch.back().seq);
-      applied = static_cast<int>(batch.size());
+    // Read and reduce outside the writer; the writer only runs the reduced writes.
+    std::int64_t from = 0;
+    std::vector<store::ReceivedRecord> records;
+    store_.Read([&](store::StoreTx& tx) {
+      from = tx.ProjectionCheckpoint();
+      records = tx.AcceptedAfter(from, batch_);
+    });
+    if (from < applied_through_) timelines_.Clear();  // a rebuild emptied the projections
+    applied_through_ = from;
+    if (records.empty()) return total;
+    ProjectionBatch batch;
+    for (const auto& record : records) batch.Add(record);
+    batch.DropActivities([this](const ProjectionBatch::ActivityKey& a) { return timelines_.Contains(a.Fingerprint()); });
+    const std::int64_t through = records.back().seq;
+    // The checkpoint and the projections it covers change in one transaction, and only if
+    // nothing (a rebuild) moved the checkpoint since it was read.
+    const bool applied = store_.Write([&](store::StoreTx& tx) {
+      if (tx.ProjectionCheckpoint() != from) return false;
+      batch.Apply(tx);
+      tx.SetProjectionCheckpoint(through);
       return true;
     });
-    total += applied;
-    if (applied < batch_) return total;
+    if (!applied) continue;
+    for (const auto& a : batch.activities()) timelines_.Remember(a.Fingerprint());
+    applied_through_ = through;
+    total += static_cast<int>(records.size());
+    if (static_cast<int>(records.size()) < batch_) return total;
   }
 }
 

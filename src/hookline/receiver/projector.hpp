@@ -1,6 +1,13 @@
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -8,6 +15,65 @@
 #include "hookline/store/store.hpp"
 
 namespace hookline::receiver {
+
+//! The projection writes of a batch of accepted webhooks, reduced in memory before they
+//! reach the store: of each value (lead, campaign, sender, status in a campaign) only the
+//! greatest version is kept, timelines and replies are sets. The store then keeps a value
+//! only when its version beats the stored one, so applying reduced batches gives the same
+//! projections as applying webhook by webhook, in any order. Not thread-safe.
+class ProjectionBatch {
+ public:
+  struct ActivityKey {
+    std::string lead_id, campaign_id, action;
+    Millis at = 0;
+    auto operator<=>(const ActivityKey&) const = default;
+    //! 16 bytes of SHA-256 naming this timeline entry.
+    std::array<std::uint8_t, 16> Fingerprint() const;
+  };
+
+  //! Parses `record`; unknown events and bodies that do not parse add nothing.
+  void Add(const store::ReceivedRecord& record);
+  void Apply(store::StoreTx& tx) const;
+  //! Leaves out timeline entries the caller knows are stored already.
+  void DropActivities(const std::function<bool(const ActivityKey&)>& already_stored);
+  const std::set<ActivityKey>& activities() const { return activities_; }
+
+ private:
+  template <typename T>
+  struct Versioned {
+    T value;
+    std::string version;
+  };
+  struct Status {
+    std::string lead_id, campaign_id;
+    std::optional<std::string> status;
+  };
+  template <typename T>
+  static void KeepNewest(std::map<std::string, Versioned<T>>& values, const std::string& key, Versioned<T> candidate);
+
+  std::map<std::string, Versioned<model::Lead>> leads_;
+  std::map<std::string, Versioned<model::Campaign>> campaigns_;
+  std::map<std::string, Versioned<model::Sender>> senders_;
+  std::map<std::string, Versioned<Status>> statuses_;  // by lead and campaign
+  std::set<ActivityKey> activities_;
+  std::vector<store::ReplyRecord> replies_;
+};
+
+//! Timeline entries known to be stored, in a fixed number of slots (16 bytes each); a newer
+//! entry takes an older one's slot. Only ever answers "stored" for an entry that was
+//! remembered, so forgetting merely costs a redundant insert.
+class TimelineMemory {
+ public:
+  explicit TimelineMemory(std::size_t slots);
+  using Fingerprint = std::array<std::uint8_t, 16>;
+  bool Contains(const Fingerprint& fingerprint) const;
+  void Remember(const Fingerprint& fingerprint);
+  void Clear();
+
+ private:
+  std::size_t Slot(const Fingerprint& fingerprint) const;
+  std::vector<Fingerprint> slots_;  // all zero: empty
+};
 
 //! Applies one accepted webhook to the projections (leads, statuses, timelines, campaigns,
 //! senders, replies). Idempotent and independent of arrival order: each value is written
@@ -19,7 +85,7 @@ void ProjectWebhook(store::StoreTx& tx, const store::ReceivedRecord& record);
 //! it resumes after a restart). Thread-safe.
 class Projector {
  public:
-  explicit Projector(store::Store& store, int batch = 500);
+  explicit Projector(store::Store& store, int batch = 2000);
   ~Projector();
   void Start();
   void Stop();
@@ -31,6 +97,9 @@ class Projector {
  private:
   store::Store& store_;
   int batch_;
+  std::mutex catch_up_mu_;  // one catch-up at a time: it owns what follows
+  TimelineMemory timelines_{1 << 18};
+  std::int64_t applied_through_ = 0;
   std::mutex mu_;
   std::condition_variable cv_;
   bool pending_ = false;
