@@ -196,6 +196,10 @@ CREATE TABLE rx_replies (
 ) WITHOUT ROWID;
 CREATE INDEX rx_replies_by_time ON rx_replies (replied_at);
 )sql"},
+      {4, "claims per endpoint: due deliveries by endpoint", R"sql(
+CREATE INDEX deliveries_due_by_endpoint ON deliveries (endpoint_id, next_attempt_at)
+  WHERE status = 'pending';
+)sql"},
   };
   return *migrations;
 }

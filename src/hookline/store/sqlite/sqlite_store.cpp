@@ -1,9 +1,11 @@
 #include "hookline/store/sqlite/sqlite_store.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <boost/json.hpp>
@@ -506,53 +508,76 @@ class SqliteTx final : public StoreTx {
 
   std::vector<ClaimedDelivery> ClaimDueDeliveries(Millis now, Millis lease_until,
                                                   const ClaimLimits& limits) override {
-    // Candidates are bounded (the oldest due first) so a claim costs the same with ten or a
-    // million deliveries pending; the window then caps each endpoint's share of the batch.
-    auto& s = db_.Prepare(
-        "SELECT id, event_id, endpoint_id, company_id, attempts, url, secret_sealed, headers, "
-        "payload, event, lead_id, previous_secret, rate_limit_per_s FROM ("
-        " SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.endpoint_id ORDER BY c.due, c.id) AS rank"
-        " FROM ("
-        "  SELECT d.id, d.event_id, d.endpoint_id, d.company_id, d.attempts, e.url, e.secret_sealed,"
-        "   e.headers, ev.payload, ev.event, d.lead_id, d.next_attempt_at AS due,"
-        "   CASE WHEN e.previous_secret_expires_at > ?1 THEN e.previous_secret_sealed END"
-        "     AS previous_secret,"
-        "   e.rate_limit_per_s"
-        "  FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id"
-        "  JOIN events ev ON ev.id = d.event_id"
-        "  WHERE d.status = 'pending' AND d.next_attempt_at <= ?1"
-        "   AND (d.lease_until IS NULL OR d.lease_until <= ?1)"
-        "   AND e.disabled = 0 AND e.deleted_at IS NULL"
-        "   AND d.endpoint_id NOT IN (SELECT value FROM json_each(?3))"
-        "   AND (e.ordering <> 'per_lead' OR NOT EXISTS ("
-        "    SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id"
-        "     AND p.lead_id = d.lead_id AND p.status = 'pending' AND (p.occurred_at < d.occurred_at"
-        "     OR (p.occurred_at = d.occurred_at AND p.event_seq < d.event_seq))))"
-        "  ORDER BY d.next_attempt_at, d.id LIMIT ?5"
-        " ) c"
-        ") WHERE rank <= ?4 ORDER BY due, id LIMIT ?2");
-    s.Bind(1, now).Bind(2, std::int64_t{limits.limit}).Bind(3, EncodeStrings(limits.skip_endpoints))
-        .Bind(4, std::int64_t{limits.per_endpoint}).Bind(5, std::int64_t{limits.limit} * 8);
+    // Each endpoint's due deliveries come from its own index range, so a claim costs the same
+    // with ten or a million pending, and a backlog at one endpoint (or one left out of the
+    // claim) is never scanned to reach another's. Candidates are ids only; the payloads are
+    // read for the chosen few.
+    const std::set<std::string, std::less<>> skip(limits.skip_endpoints.begin(), limits.skip_endpoints.end());
+    std::vector<std::pair<std::string, bool>> endpoints;  // id, per-lead ordering
+    {
+      auto& s = db_.Prepare("SELECT id, ordering FROM endpoints WHERE disabled = 0 AND deleted_at IS NULL");
+      while (s.Step()) {
+        std::string id = s.Text(0);
+        if (!skip.contains(id)) endpoints.emplace_back(std::move(id), s.Text(1) == "per_lead");
+      }
+    }
+    struct Candidate {
+      Millis due;
+      std::int64_t id;
+      auto operator<=>(const Candidate&) const = default;
+    };
+    std::vector<Candidate> candidates;
+    constexpr std::string_view kDue =
+        "SELECT d.id, d.next_attempt_at FROM deliveries d"
+        " WHERE d.endpoint_id = ?1 AND d.status = 'pending' AND d.next_attempt_at <= ?2"
+        "  AND (d.lease_until IS NULL OR d.lease_until <= ?2)";
+    constexpr std::string_view kEarlierPendingForLead =
+        "  AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id"
+        "   AND p.lead_id = d.lead_id AND p.status = 'pending' AND (p.occurred_at < d.occurred_at"
+        "   OR (p.occurred_at = d.occurred_at AND p.event_seq < d.event_seq)))";
+    constexpr std::string_view kOrder = " ORDER BY d.next_attempt_at, d.id LIMIT ?3";
+    static const std::string due_sql = std::string(kDue) + std::string(kOrder);
+    static const std::string due_per_lead_sql =
+        std::string(kDue) + std::string(kEarlierPendingForLead) + std::string(kOrder);
+    for (const auto& [endpoint_id, per_lead] : endpoints) {
+      auto& s = db_.Prepare(per_lead ? due_per_lead_sql : due_sql);
+      s.Bind(1, endpoint_id).Bind(2, now).Bind(3, std::int64_t{limits.per_endpoint});
+      while (s.Step()) candidates.push_back({s.Int(1), s.Int(0)});
+    }
+    std::sort(candidates.begin(), candidates.end());  // oldest due first, across endpoints
+    if (candidates.size() > static_cast<std::size_t>(std::max(limits.limit, 0))) {
+      candidates.resize(static_cast<std::size_t>(std::max(limits.limit, 0)));
+    }
+    auto& row = db_.Prepare(
+        "SELECT d.id, d.event_id, d.endpoint_id, d.company_id, d.attempts, e.url, e.secret_sealed,"
+        " e.headers, ev.payload, ev.event, d.lead_id,"
+        " CASE WHEN e.previous_secret_expires_at > ?2 THEN e.previous_secret_sealed END,"
+        " e.rate_limit_per_s"
+        " FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id JOIN events ev ON ev.id = d.event_id"
+        " WHERE d.id = ?1");
+    auto& lease = db_.Prepare("UPDATE deliveries SET lease_until = ?2 WHERE id = ?1");
     std::vector<ClaimedDelivery> out;
-    while (s.Step()) {
+    out.reserve(candidates.size());
+    for (const auto& candidate : candidates) {
+      row.Reset().Bind(1, candidate.id).Bind(2, now);
+      if (!row.Step()) continue;
       ClaimedDelivery c;
-      c.delivery_id = s.Int(0);
-      c.event_id = s.Text(1);
-      c.endpoint_id = s.Text(2);
-      c.company_id = s.Text(3);
-      c.attempts = static_cast<int>(s.Int(4));
-      c.url = s.Text(5);
-      c.secret_sealed = s.Blob(6);
-      c.headers = DecodeHeaders(s.Text(7));
-      c.payload = s.Blob(8);
-      c.event = s.Text(9);
-      c.lead_id = s.Text(10);
-      if (!s.IsNull(11)) c.previous_secret_sealed = s.Blob(11);
-      c.rate_limit_per_s = s.OptInt(12);
+      c.delivery_id = row.Int(0);
+      c.event_id = row.Text(1);
+      c.endpoint_id = row.Text(2);
+      c.company_id = row.Text(3);
+      c.attempts = static_cast<int>(row.Int(4));
+      c.url = row.Text(5);
+      c.secret_sealed = row.Blob(6);
+      c.headers = DecodeHeaders(row.Text(7));
+      c.payload = row.Blob(8);
+      c.event = row.Text(9);
+      c.lead_id = row.Text(10);
+      if (!row.IsNull(11)) c.previous_secret_sealed = row.Blob(11);
+      c.rate_limit_per_s = row.OptInt(12);
+      lease.Reset().Bind(1, c.delivery_id).Bind(2, lease_until).Run();
       out.push_back(std::move(c));
     }
-    auto& lease = db_.Prepare("UPDATE deliveries SET lease_until = ?2 WHERE id = ?1");
-    for (const auto& c : out) lease.Reset().Bind(1, c.delivery_id).Bind(2, lease_until).Run();
     return out;
   }
 
