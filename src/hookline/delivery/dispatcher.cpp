@@ -29,24 +29,39 @@ void Dispatcher::Start() {
 }
 
 void Dispatcher::Stop(std::chrono::milliseconds grace) {
-  if (!thread_.joinable()) return;
-  claiming_ = false;
-  const auto deadline = std::chrono::steady_clock::now() + grace;
-  // The loop keeps collecting answers while claiming_ is false; wait for it to drain.
-  while (!drained_ && std::chrono::steady_clock::now() < deadline) {
+  if (thread_.joinable()) {
+    claiming_ = false;
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    // The loop keeps collecting answers while claiming_ is false; wait for it to drain.
+    while (!drained_ && std::chrono::steady_clock::now() < deadline) {
+      sender_.Wake();
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
+    running_ = false;
     sender_.Wake();
-    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    thread_.join();
   }
-  running_ = false;
-  sender_.Wake();
-  thread_.join();
+  // The loop is gone (or never ran): settle what it left.
+  if (claim_outstanding_) {
+    std::unique_lock lock(inbox_mu_);
+    inbox_cv_.wait(lock, [&] { return inbox_.has_value(); });
+  }
+  TakeClaimed();
+  WaitForRecords();
   HandBack();
 }
 
 void Dispatcher::HandBack() {
-  if (in_flight_.empty()) return;
   std::vector<std::int64_t> ids;
   for (const auto& [tag, flight] : in_flight_) ids.push_back(flight.delivery.delivery_id);
+  for (auto& [id, state] : endpoints_) {
+    for (const auto& queued : state.ready) ids.push_back(queued.delivery.delivery_id);
+    state.ready.clear();
+  }
+  in_flight_.clear();
+  waiting_endpoints_.clear();
+  ready_count_ = 0;
+  if (ids.empty()) return;
   try {
     store_.Write([&](store::StoreTx& tx) {
       tx.ReleaseLeases(ids);
@@ -56,7 +71,11 @@ void Dispatcher::HandBack() {
   } catch (const std::exception& e) {
     spdlog::warn("could not hand back {} deliveries (their leases will run out): {}", ids.size(), e.what());
   }
-  in_flight_.clear();
+}
+
+void Dispatcher::WaitForRecords() {
+  std::unique_lock lock(records_mu_);
+  records_cv_.wait(lock, [&] { return records_pending_ == 0; });
 }
 
 void Dispatcher::Notify() {
@@ -67,11 +86,19 @@ void Dispatcher::Notify() {
 void Dispatcher::Loop() {
   while (running_) {
     try {
-      const int sent = claiming_ ? ClaimAndSend() : 0;
-      std::chrono::milliseconds wait{0};
-      if (sent == 0 && !notified_.exchange(false)) wait = IdleWait();
-      RecordResults(sender_.Poll(wait));
-      drained_ = !claiming_ && in_flight_.empty();
+      TakeClaimed();
+      if (notified_.exchange(false)) claim_wanted_ = true;
+      const int sent = SendReady();
+      if (claiming_ && claim_wanted_ && !claim_outstanding_) StartClaim();
+      const auto wait = sent == 0 ? IdleWait() : std::chrono::milliseconds{0};
+      const auto polled_at = std::chrono::steady_clock::now();
+      auto results = sender_.Poll(wait);
+      // Answers free slots; a full wait means time passed (retries may have come due).
+      if (!results.empty() || (wait.count() > 0 && std::chrono::steady_clock::now() - polled_at >= wait)) {
+        claim_wanted_ = true;
+      }
+      RecordResults(std::move(results));
+      drained_ = !claiming_ && in_flight_.empty() && ready_count_ == 0 && !claim_outstanding_;
     } catch (const std::exception& e) {
       spdlog::error("dispatcher: {}", e.what());
       std::this_thread::sleep_for(std::chrono::milliseconds{200});  // back off a failing store
@@ -80,8 +107,136 @@ void Dispatcher::Loop() {
 }
 
 int Dispatcher::RunOnce(std::chrono::milliseconds max_wait) {
-  ClaimAndSend();
-  return RecordResults(sender_.Poll(max_wait));
+  if (claiming_) ClaimAndWait();
+  SendReady();
+  const int recorded = RecordResults(sender_.Poll(max_wait));
+  WaitForRecords();
+  return recorded;
+}
+
+void Dispatcher::StartClaim() {
+  const int limit = std::min(options_.claim_batch, options_.max_in_flight - static_cast<int>(ready_count_));
+  if (limit <= 0) return;
+  const Millis now = clock_.Now();
+  // Up to twice the in-flight cap per endpoint is claimed ahead; endpoints with that much in
+  // hand, or with an open circuit, are left out of the claim.
+  const int ahead = 2 * options_.max_in_flight_per_endpoint;
+  store::ClaimLimits limits;
+  limits.limit = limit;
+  limits.per_endpoint = ahead;
+  for (auto& [id, state] : endpoints_) {
+    if (state.in_flight + static_cast<int>(state.ready.size()) >= ahead || now < state.open_until) {
+      limits.skip_endpoints.push_back(id);
+    }
+  }
+  last_claim_limit_ = limit;
+  claim_outstanding_ = true;
+  claim_wanted_ = false;
+  auto claimed = std::make_shared<std::vector<store::ClaimedDelivery>>();
+  auto job = [claimed, now, lease_until = now + options_.lease, limits](store::StoreTx& tx) {
+    *claimed = tx.ClaimDueDeliveries(now, lease_until, limits);
+    return true;
+  };
+  auto done = [this, claimed](bool, std::exception_ptr error) {
+    if (error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        spdlog::error("claiming due deliveries failed: {}", e.what());
+      }
+      claimed->clear();  // rolled back: no leases were taken
+    }
+    // All under the lock: once it is released the dispatcher may be gone.
+    std::lock_guard lock(inbox_mu_);
+    inbox_ = std::move(*claimed);
+    inbox_cv_.notify_all();
+    sender_.Wake();
+  };
+  try {
+    store_.WriteAsync(std::move(job), std::move(done));
+  } catch (...) {
+    claim_outstanding_ = false;
+    throw;
+  }
+}
+
+void Dispatcher::ClaimAndWait() {
+  TakeClaimed();
+  if (!claim_outstanding_) StartClaim();
+  if (claim_outstanding_) {
+    std::unique_lock lock(inbox_mu_);
+    inbox_cv_.wait(lock, [&] { return inbox_.has_value(); });
+  }
+  TakeClaimed();
+}
+
+void Dispatcher::TakeClaimed() {
+  std::vector<store::ClaimedDelivery> claimed;
+  {
+    std::lock_guard lock(inbox_mu_);
+    if (!inbox_) return;
+    claimed = std::move(*inbox_);
+    inbox_.reset();
+  }
+  claim_outstanding_ = false;
+  // A full batch: more may be due at once.
+  if (static_cast<int>(claimed.size()) >= last_claim_limit_) claim_wanted_ = true;
+  const Millis now = clock_.Now();
+  for (auto& delivery : claimed) {
+    EndpointState& state = endpoints_[delivery.endpoint_id];
+    if (state.rate_limit_per_s != delivery.rate_limit_per_s) {
+      state.rate_limit_per_s = delivery.rate_limit_per_s;
+      state.tokens = delivery.rate_limit_per_s ? static_cast<double>(*delivery.rate_limit_per_s) : 0;
+      state.refilled_at = now;
+    }
+    waiting_endpoints_.insert(delivery.endpoint_id);
+    state.ready.push_back(Queued{std::move(delivery), now});
+    ++ready_count_;
+  }
+}
+
+int Dispatcher::SendReady() {
+  if (ready_count_ == 0) return 0;
+  const Millis now = clock_.Now();
+  std::vector<std::int64_t> give_back;
+  int sent = 0;
+  for (auto it = waiting_endpoints_.begin(); it != waiting_endpoints_.end();) {
+    EndpointState& state = endpoints_[*it];
+    auto& ready = state.ready;
+    // Not kept: when stopping, behind an open circuit, or held for half its lease (so no
+    // other dispatcher can take it while it is still here).
+    while (!ready.empty() && (!claiming_ || now < state.open_until || now - ready.front().claimed_at > options_.lease / 2)) {
+      give_back.push_back(ready.front().delivery.delivery_id);
+      ready.pop_front();
+      --ready_count_;
+    }
+    while (!ready.empty() && static_cast<int>(in_flight_.size()) < options_.max_in_flight && !Blocked(state, now)) {
+      store::ClaimedDelivery delivery = std::move(ready.front().delivery);
+      ready.pop_front();
+      --ready_count_;
+      if (Send(std::move(delivery), state)) ++sent;
+    }
+    it = ready.empty() ? waiting_endpoints_.erase(it) : std::next(it);
+  }
+  if (!give_back.empty()) GiveBack(std::move(give_back));
+  return sent;
+}
+
+void Dispatcher::GiveBack(std::vector<std::int64_t> delivery_ids) {
+  {
+    std::lock_guard lock(records_mu_);
+    ++records_pending_;
+  }
+  auto job = [ids = std::move(delivery_ids)](store::StoreTx& tx) {
+    tx.ReleaseLeases(ids);
+    return true;
+  };
+  store_.WriteAsync(std::move(job), [this](bool, std::exception_ptr error) {
+    if (error) spdlog::warn("could not give deliveries back (their leases will run out)");
+    std::lock_guard lock(records_mu_);
+    --records_pending_;
+    records_cv_.notify_all();
+  });
 }
 
 std::chrono::milliseconds Dispatcher::IdleWait() {
@@ -127,73 +282,43 @@ void Dispatcher::NoteOutcome(EndpointState& state, bool success, Millis now) {
   }
 }
 
-int Dispatcher::ClaimAndSend() {
-  const int room = options_.max_in_flight - static_cast<int>(in_flight_.size());
-  if (room <= 0) return 0;
-  const Millis now = clock_.Now();
-  store::ClaimLimits limits;
-  limits.limit = std::min(room, options_.claim_batch);
-  limits.per_endpoint = options_.max_in_flight_per_endpoint;
-  for (auto& [id, state] : endpoints_) {
-    if (Blocked(state, now)) limits.skip_endpoints.push_back(id);
+const signing::WebhookSecret* Dispatcher::OpenSecret(const std::string& sealed) {
+  if (auto it = opened_secrets_.find(sealed); it != opened_secrets_.end()) return &it->second;
+  auto text = secrets_.Open(sealed);
+  auto secret = text ? signing::WebhookSecret::Parse(*text) : std::nullopt;
+  if (!secret) return nullptr;
+  if (opened_secrets_.size() >= 10'000) opened_secrets_.clear();  // bounded; reopened on use
+  return &opened_secrets_.emplace(sealed, std::move(*secret)).first->second;
+}
+
+bool Dispatcher::Send(store::ClaimedDelivery delivery, EndpointState& state) {
+  // Opened once per secret, not per delivery (AES-GCM and base64 on every send add up).
+  std::vector<signing::WebhookSecret> secrets;
+  if (const auto* secret = OpenSecret(delivery.secret_sealed)) secrets.push_back(*secret);
+  if (secrets.empty()) {
+    spdlog::error("endpoint {}: its secret cannot be opened with this master key", delivery.endpoint_id);
+    return false;  // the lease runs out; an operator must fix the master key
   }
-  std::vector<store::ClaimedDelivery> claimed;
-  store_.Write([&](store::StoreTx& tx) {
-    claimed = tx.ClaimDueDeliveries(now, now + options_.lease, limits);
-    return true;
-  });
-  std::vector<std::int64_t> give_back;
-  int sent = 0;
-  for (auto& delivery : claimed) {
-    EndpointState& state = endpoints_[delivery.endpoint_id];
-    if (state.rate_limit_per_s != delivery.rate_limit_per_s) {
-      state.rate_limit_per_s = delivery.rate_limit_per_s;
-      state.tokens = delivery.rate_limit_per_s ? static_cast<double>(*delivery.rate_limit_per_s) : 0;
-      state.refilled_at = now;
-    }
-    if (Blocked(state, now)) {  // the batch held more for this endpoint than it may take now
-      give_back.push_back(delivery.delivery_id);
-      continue;
-    }
-    auto secret_text = secrets_.Open(delivery.secret_sealed);
-    std::vector<signing::WebhookSecret> secrets;
-    if (secret_text) {
-      if (auto secret = signing::WebhookSecret::Parse(*secret_text)) secrets.push_back(*secret);
-    }
-    if (secrets.empty()) {
-      spdlog::error("endpoint {}: its secret cannot be opened with this master key", delivery.endpoint_id);
-      continue;  // the lease runs out; an operator must fix the master key
-    }
-    if (delivery.previous_secret_sealed) {
-      // Rotation: the old secret signs beside the new one until it expires.
-      if (auto old_text = secrets_.Open(*delivery.previous_secret_sealed)) {
-        if (auto old_secret = signing::WebhookSecret::Parse(*old_text)) secrets.push_back(*old_secret);
-      }
-    }
-    if (state.rate_limit_per_s) state.tokens -= 1.0;
-    ++state.in_flight;
-    const Millis started = clock_.Now();
-    const std::int64_t timestamp_s = started / 1000;
-    const std::string signature =
-        signing::SignatureHeader(secrets, delivery.event_id, timestamp_s, delivery.payload);
-    http::OutboundRequest request;
-    request.tag = static_cast<std::uint64_t>(delivery.delivery_id);
-    request.url = delivery.url;
-    request.headers = DeliveryHeaders(delivery, signature, timestamp_s);
-    request.body = delivery.payload;
-    request.connect_timeout = std::chrono::milliseconds{options_.connect_timeout};
-    request.total_timeout = std::chrono::milliseconds{options_.attempt_timeout};
-    in_flight_[request.tag] = InFlight{std::move(delivery), started};
-    sender_.Start(std::move(request));
-    ++sent;
+  if (delivery.previous_secret_sealed) {
+    // Rotation: the old secret signs beside the new one until it expires.
+    if (const auto* old_secret = OpenSecret(*delivery.previous_secret_sealed)) secrets.push_back(*old_secret);
   }
-  if (!give_back.empty()) {
-    store_.Write([&](store::StoreTx& tx) {
-      tx.ReleaseLeases(give_back);
-      return true;
-    });
-  }
-  return sent;
+  if (state.rate_limit_per_s) state.tokens -= 1.0;
+  ++state.in_flight;
+  const Millis started = clock_.Now();
+  const std::int64_t timestamp_s = started / 1000;
+  const std::string signature =
+      signing::SignatureHeader(secrets, delivery.event_id, timestamp_s, delivery.payload);
+  http::OutboundRequest request;
+  request.tag = static_cast<std::uint64_t>(delivery.delivery_id);
+  request.url = delivery.url;
+  request.headers = DeliveryHeaders(delivery, signature, timestamp_s);
+  request.body = std::move(delivery.payload);  // the record needs everything but the payload
+  request.connect_timeout = std::chrono::milliseconds{options_.connect_timeout};
+  request.total_timeout = std::chrono::milliseconds{options_.attempt_timeout};
+  in_flight_[request.tag] = InFlight{std::move(delivery), started};
+  sender_.Start(std::move(request));
+  return true;
 }
 
 int Dispatcher::RecordResults(std::vector<http::OutboundResult> results) {
@@ -250,8 +375,13 @@ int Dispatcher::RecordResults(std::vector<http::OutboundResult> results) {
     NoteOutcome(state, o.success, now);
     outcomes.push_back(std::move(o));
   }
-  store_.Write([&](store::StoreTx& tx) {
-    for (const auto& o : outcomes) {
+  // Recorded without waiting for the commit: the loop goes back to sending at once. Until
+  // the record commits, the delivery's lease keeps it from being claimed again; if it never
+  // commits, the lease runs out and the delivery is sent again (at least once).
+  const int count = static_cast<int>(outcomes.size());
+  auto recorded = std::make_shared<std::vector<Outcome>>(std::move(outcomes));
+  auto job = [this, recorded, now](store::StoreTx& tx) {
+    for (const auto& o : *recorded) {
       tx.RecordAttempt(o.attempt, o.update);
       const auto health = tx.RecordEndpointOutcome(o.delivery.endpoint_id, o.success, now);
       const bool operational = IsOperationalEvent(o.delivery.event);
@@ -288,8 +418,30 @@ int Dispatcher::RecordResults(std::vector<http::OutboundResult> results) {
       }
     }
     return true;
-  });
-  return static_cast<int>(outcomes.size());
+  };
+  {
+    std::lock_guard lock(records_mu_);
+    ++records_pending_;
+  }
+  auto done = [this, count](bool, std::exception_ptr error) {
+    if (error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        spdlog::error("recording {} attempts failed ({}); those deliveries will be sent again", count, e.what());
+      }
+    }
+    std::lock_guard lock(records_mu_);
+    --records_pending_;
+    records_cv_.notify_all();
+  };
+  try {
+    store_.WriteAsync(std::move(job), std::move(done));
+  } catch (...) {
+    done(false, std::current_exception());
+    throw;
+  }
+  return count;
 }
 
 std::vector<std::pair<std::string, std::string>> DeliveryHeaders(

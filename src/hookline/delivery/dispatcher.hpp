@@ -2,13 +2,18 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <set>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
 
 #include "hookline/delivery/retry_policy.hpp"
 #include "hookline/http/client.hpp"
+#include "hookline/signing/webhook_signature.hpp"
 #include "hookline/store/store.hpp"
 #include "hookline/util/crypto.hpp"
 
@@ -34,8 +39,10 @@ struct DispatcherOptions {
   Millis disable_after = 5LL * 24 * 3'600'000;
 };
 
-//! Sends due deliveries: claims them from the store in batches (with a lease), signs and
-//! POSTs each through the HttpSender, records every attempt and schedules the retry or the
+//! Sends due deliveries: claims them from the store in batches (with a lease) without
+//! waiting for the claim's commit, keeps up to twice an endpoint's in-flight cap claimed
+//! ahead in a local queue (so a freed slot is refilled without a store round trip), signs
+//! and POSTs each through the HttpSender, records every attempt and schedules the retry or the
 //! final state. Per endpoint it caps requests in flight, enforces rate_limit_per_s, and runs
 //! a circuit breaker, so one bad endpoint never holds back the others. It keeps each
 //! endpoint's failure streak, disables endpoints failing for `disable_after`, and emits the
@@ -64,6 +71,11 @@ class Dispatcher {
     store::ClaimedDelivery delivery;
     Millis started_at = 0;
   };
+  //! Claimed (leased) and waiting for a free slot at its endpoint.
+  struct Queued {
+    store::ClaimedDelivery delivery;
+    Millis claimed_at = 0;
+  };
   //! What this process knows of one endpoint; lost on restart, which only resets the breaker.
   struct EndpointState {
     int in_flight = 0;
@@ -73,10 +85,24 @@ class Dispatcher {
     int consecutive_failures = 0;
     Millis open_until = 0;  //!< circuit open (no sends) until then
     Millis cooldown = 0;
+    std::deque<Queued> ready;  //!< claimed, waiting for a free slot (oldest first)
   };
 
   void Loop();
-  int ClaimAndSend();
+  //! Asks the store for due deliveries; the answer lands in the inbox (and wakes the loop).
+  void StartClaim();
+  //! StartClaim, then waits for its answer (RunOnce).
+  void ClaimAndWait();
+  //! Moves claimed deliveries from the inbox to the ready queue.
+  void TakeClaimed();
+  //! Sends what the ready queue may send now; gives back what it must not keep. Returns the
+  //! number sent.
+  int SendReady();
+  //! Signs and starts one attempt. False when the endpoint's secret cannot be opened.
+  bool Send(store::ClaimedDelivery delivery, EndpointState& state);
+  void GiveBack(std::vector<std::int64_t> delivery_ids);
+  //! The secret sealed as `sealed`, opened (cached); nullptr when it cannot be opened.
+  const signing::WebhookSecret* OpenSecret(const std::string& sealed);
   int RecordResults(std::vector<http::OutboundResult> results);
   std::chrono::milliseconds IdleWait();
   //! Why the endpoint may not get another request now, or nullptr.
@@ -84,6 +110,8 @@ class Dispatcher {
   void Refill(EndpointState& state, Millis now) const;
   void NoteOutcome(EndpointState& state, bool success, Millis now);
   void HandBack();
+  //! Waits until every attempt handed to the store has been committed (or failed).
+  void WaitForRecords();
 
   store::Store& store_;
   http::HttpSender& sender_;
@@ -92,12 +120,24 @@ class Dispatcher {
   const crypto::SecretBox& secrets_;
   DispatcherOptions options_;
   std::unordered_map<std::uint64_t, InFlight> in_flight_;
+  std::unordered_map<std::string, signing::WebhookSecret> opened_secrets_;  //!< by sealed bytes
+  std::set<std::string> waiting_endpoints_;  //!< those with a non-empty ready queue
+  std::size_t ready_count_ = 0;              //!< claimed deliveries waiting, all endpoints
+  bool claim_outstanding_ = false;  //!< a claim is with the store
+  bool claim_wanted_ = true;        //!< something changed since the last claim found nothing more
+  std::mutex inbox_mu_;
+  std::condition_variable inbox_cv_;
+  std::optional<std::vector<store::ClaimedDelivery>> inbox_;  //!< the answer to the outstanding claim
+  int last_claim_limit_ = 0;
   std::unordered_map<std::string, EndpointState> endpoints_;
   std::atomic<bool> running_{false};
   std::atomic<bool> claiming_{true};
   std::atomic<bool> notified_{false};
   std::atomic<bool> drained_{false};  //!< nothing in flight after claiming stopped
   std::thread thread_;
+  std::mutex records_mu_;
+  std::condition_variable records_cv_;
+  int records_pending_ = 0;  //!< attempt records written asynchronously, not yet committed
 };
 
 //! The headers of one delivery attempt (Standard Webhooks), endpoint headers last.
