@@ -1,89 +1,223 @@
 #!/usr/bin/env bash
-# hookline benchmarks: builds Release, starts every server on 127.0.0.1, drives each with wrk
-# for BENCH_SECONDS (default 10) at 64 connections, and prints one table of figures and
-# ratios measured in this one run. Installs wrk (Debian) and the npm peer when missing.
+# hookline benchmarks: builds Release, starts everything on 127.0.0.1, bounds every run in
+# time, and prints one table of figures and ratios measured in this one run.
 #
-#   bench/run.sh                 # all scenarios built so far
-#   BENCH_SECONDS=20 bench/run.sh
+#   bench/run.sh                      # every scenario
+#   BENCH_SECONDS=20 bench/run.sh     # longer load phases (default 10 s)
+#   BENCH_ONLY="a c" bench/run.sh     # some scenarios
 #
-# Scenario a (receiver): durable acks/s and p50/p99 of `hookline receive` with distinct
-# ~2.5 KB reference-shaped bodies, beside the limit (hookline's HTTP server answering 200
-# without storing) and the peer (fastify + better-sqlite3, WAL, synchronous=FULL, one insert
-# per webhook).
+#   a. receiver: durable acks/s, p50/p99 at 64 connections, distinct ~2.5 KB bodies, beside
+#      the limit (our HTTP server answering 200 inline, storing nothing) and the peer
+#      (fastify + better-sqlite3, WAL, synchronous=FULL, one insert per webhook).
+#   b. provider end to end: activities POSTed, webhooks arriving at a local sink: events/s at
+#      saturation; p50/p99 from the POST to the arrival at a fixed 1,000/s.
+#   c. dispatch drain: 200k pending deliveries (4 endpoints) sent to the sink, beside a bare
+#      libcurl multi client sending the same bytes over as many connections (the limit).
+#   d. fan-out: events to 100 endpoints at a fixed rate: deliveries/s and POST-to-arrival.
+#   e. memory: peak RSS of each server above, and of `serve` draining 10k vs 1M pending.
+#
+# The load comes from bench_load_client (C++, pre-built bodies, keep-alive; open-loop
+# latency is measured from each request's scheduled time). Installs the npm peer when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${BENCH_SECONDS:-10}"
-connections="${BENCH_CONNECTIONS:-64}"
+only="${BENCH_ONLY:-a b c d e}"
+connections=64
 
 scripts/install-deps.sh build
-command -v wrk >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 command -v node >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+command -v python3 >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 >/dev/null; }
 [ -f bench/peer/node_modules/better-sqlite3/package.json ] ||
   npm ci --prefix bench/peer --no-audit --no-fund --loglevel=error
 
 cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DHOOKLINE_TESTS=OFF -DHOOKLINE_BENCH=ON >/dev/null
-cmake --build build/bench --target hookline bench_null_server -j"$(nproc)" >/dev/null
+cmake --build build/bench --target hookline bench_sink bench_load_client bench_seed_backlog bench_curl_blast \
+  -j"$(nproc)" >/dev/null
 
+B=build/bench/hookline
+T=build/bench/bench
+export HOOKLINE_LOG_LEVEL=warn
 work="$(mktemp -d)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
+rows=()
+notes=()
+row() { rows+=("$*"); }
 
-# Starts a server in the background and echoes its base URL from its first stdout line.
+# Starts a server in the background; sets $url from its "listening on" line and $pid.
 start() {
-  local log="$work/$1.out"; shift
-  "$@" >"$log" 2>"$log.err" &
-  pids+=($!)
-  for _ in $(seq 1 100); do
-    if grep -q '^listening on ' "$log" 2>/dev/null; then sed -n 's/^listening on //p' "$log" | head -1; return; fi
-    sleep 0.1
+  local name="$1"; shift
+  "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  pid=$!
+  pids+=("$pid")
+  for _ in $(seq 1 200); do
+    url="$(sed -n 's/^listening on //p' "$work/$name.out" 2>/dev/null | head -1)"
+    [ -n "$url" ] && return
+    sleep 0.05
   done
-  echo "could not start: $*" >&2; cat "$log.err" >&2; exit 1
+  echo "could not start $name: $*" >&2; cat "$work/$name.err" >&2; exit 1
 }
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# Runs wrk against URL; prints "rps p50_ms p99_ms non2xx".
-load() {
-  local out
-  out="$(wrk -t2 -c"$connections" -d"${seconds}s" --latency -s bench/wrk/post_bodies.lua "$1" 2>&1)"
-  echo "$out" > "$work/wrk-$2.txt"
-  local rps p50 p99 errors
-  rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
-  p50="$(awk '$1=="50%" {print $2}' <<<"$out")"
-  p99="$(awk '$1=="99%" {print $2}' <<<"$out")"
-  errors="$(awk '/^non2xx/ {print $2}' <<<"$out")"
-  echo "$rps $(to_ms "$p50") $(to_ms "$p99") ${errors:-?}"
-}
-to_ms() { # wrk prints 1.23ms, 850.00us or 1.02s
-  awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); printf "%.2f", v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); printf "%.2f", v } else { sub(/s$/,"",v); printf "%.2f", v*1000 } }'
-}
-
-B=build/bench/hookline
-export HOOKLINE_LOG_LEVEL=warn
-
-# a. receiver
-limit_url="$(start null build/bench/bench/bench_null_server 0)/ingest/bench"
-src="$($B source create --name bench --db "sqlite:$work/receiver.db" 2>/dev/null)"
-src_path="$(sed -E 's/.*"ingest_path":"([^"]+)".*/\1/' <<<"$src")"
-src_token="$(sed -E 's/.*"token":"([^"]+)".*/\1/' <<<"$src")"
-receiver_url="$(start receiver $B receive --listen 127.0.0.1:0 --db "sqlite:$work/receiver.db")${src_path}?token=${src_token}"
-peer_port="$(free_port)"
-peer_url="$(start peer node bench/peer/fastify_receiver.cjs "$peer_port" "$work/peer.db")/ingest/bench"
-
-read -r l_rps l_p50 l_p99 l_err <<<"$(load "$limit_url" limit)"
-read -r r_rps r_p50 r_p99 r_err <<<"$(load "$receiver_url" receiver)"
-read -r p_rps p_p50 p_p99 p_err <<<"$(load "$peer_url" peer)"
-stored="$(sqlite3 "$work/receiver.db" "SELECT COUNT(*) FROM received WHERE status = 'accepted'" 2>/dev/null || echo '?')"
-
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+# Peak resident memory of a running process, in MB.
+peak_mb() { awk '/^VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+# A field of a one-line JSON object.
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+now_ms() { date +%s%3N; }
+# Waits until the sink at $1 has counted $2 arrivals (at most $3 seconds); echoes its stats.
+await_sink() {
+  local stats deadline=$(( $(date +%s) + $3 ))
+  while :; do
+    stats="$(curl -s "$1/stats")"
+    [ "$(field "$stats" count)" -ge "$2" ] && break
+    [ "$(date +%s)" -ge "$deadline" ] && break
+    sleep 0.2
+  done
+  echo "$stats"
+}
+api() { curl -s -X "$1" "$serve_url$2" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' ${3:+-d "$3"}; }
+# `hookline serve` on a fresh database; sets serve_url, serve_pid, key.
+start_serve() {
+  local db="$work/$1.db"
+  key="$($B company create --name bench --db "sqlite:$db" | sed -E 's/.*"api_key":"([^"]+)".*/\1/')"
+  start "$1" $B serve --listen 127.0.0.1:0 --db "sqlite:$db" --allow-private-endpoints
+  serve_url="$url"; serve_pid="$pid"
+}
+# A LinkedIn campaign with 20,000 enrolled leads and a sender.
+seed_campaign() {
+  api PUT /v1/senders/s1 '{"name":"Ravi Mehta","email":"ravi@example.com"}' >/dev/null
+  api PUT /v1/campaigns/c1 '{"name":"Q1 LinkedIn Outreach","campaign_type":"linkedin"}' >/dev/null
+  for part in 0 1; do
+    python3 -c 'import json,sys; p=int(sys.argv[1]); print(json.dumps({"leads":[{"id":"lead-%08d"%i,"name":"Lead %d"%i,"email":"l%d@example.com"%i} for i in range(p*10000,(p+1)*10000)]}))' "$part" >"$work/leads.json"
+    curl -s -X POST "$serve_url/v1/campaigns/c1/leads" -H "Authorization: Bearer $key" \
+      -H 'Content-Type: application/json' --data-binary "@$work/leads.json" >/dev/null
+  done
+}
+activity_body() {  # {{k}} cycles through the enrolled leads; {{t}} carries the send time to the sink
+  printf '%s' '{"event":"message-sent","campaign_id":"c1","lead_id":"lead-{{k}}","sender_id":"s1","action_data":{"message":"bench-t:{{t}}"}}' >"$work/activity.json"
+}
+has() { [[ " $only " == *" $1 "* ]]; }
+
+start sink $T/bench_sink
+sink_url="$url"; sink_pid="$pid"
+
+# ---- a. receiver ----
+if has a; then
+  body=bench/bodies/message-replied.json
+  load() { $T/bench_load_client --url "$1" --body-file "$body" --seconds "$seconds" --connections $connections --keys 20000; }
+  limit="$(load "$sink_url/ingest/bench")"
+  src="$($B source create --name bench --db "sqlite:$work/receiver.db")"
+  src_path="$(field "$src" ingest_path)"; src_token="$(field "$src" token)"
+  start receiver $B receive --listen 127.0.0.1:0 --db "sqlite:$work/receiver.db" --api-token bench-token-0123456789
+  receiver_url="$url"; receiver_pid="$pid"
+  ours="$(load "$receiver_url$src_path?token=$src_token")"
+  # Projection lag: how long after the last ack the projections have caught up.
+  acked_at="$(now_ms)"
+  for _ in $(seq 1 300); do
+    backlog="$(field "$(curl -s -H 'Authorization: Bearer bench-token-0123456789' "$receiver_url/v1/projections")" backlog)"
+    [ "$backlog" = 0 ] && break
+    sleep 0.05
+  done
+  lag_ms=$(( $(now_ms) - acked_at ))
+  receiver_mb="$(peak_mb "$receiver_pid")"
+  stop "$receiver_pid"
+  stored="$(sqlite3 "$work/receiver.db" "SELECT COUNT(*) FROM received WHERE status = 'accepted'" 2>/dev/null || echo '?')"
+  peer_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  start peer node bench/peer/fastify_receiver.cjs "$peer_port" "$work/peer.db"
+  peer_pid="$pid"
+  peer="$(load "$url/ingest/bench")"
+  peer_mb="$(peak_mb "$peer_pid")"
+  stop "$peer_pid"
+  fmt_load() { echo "$(field "$1" rps) | $(field "$1" p50_ms) | $(field "$1" p99_ms) | $(( $(field "$1" non2xx) + $(field "$1" errors) ))"; }
+  row "| a. limit: HTTP server answering 200, storing nothing | $(fmt_load "$limit") | - | 1.00 |"
+  row "| a. **hookline receive, durable acks** | $(fmt_load "$ours") | $receiver_mb | $(ratio "$(field "$ours" rps)" "$(field "$limit" rps)") x limit, $(ratio "$(field "$ours" rps)" "$(field "$peer" rps)") x peer |"
+  row "| a. peer: fastify + better-sqlite3, one synced insert each | $(fmt_load "$peer") | $peer_mb | $(ratio "$(field "$peer" rps)" "$(field "$limit" rps)") x limit |"
+  notes+=("a: receiver stored $stored distinct webhooks, each acknowledged after its commit; projections caught up ${lag_ms} ms after the last ack.")
+fi
+
+# ---- b. provider end to end ----
+if has b; then
+  start_serve provider
+  seed_campaign
+  api POST /v1/endpoints "{\"url\":\"$sink_url/b\"}" >/dev/null
+  activity_body
+  curl -s -X POST "$sink_url/reset" >/dev/null
+  started="$(now_ms)"
+  sat="$($T/bench_load_client --url "$serve_url/v1/activities" --body-file "$work/activity.json" --seconds "$seconds" \
+    --connections $connections --keys 20000 --header "Authorization: Bearer $key")"
+  posted="$(field "$sat" requests)"
+  arrived="$(await_sink "$sink_url" "$posted" 120)"
+  e2e_rate="$(awk -v n="$(field "$arrived" count)" -v a="$started" -v b="$(field "$arrived" last_ms)" 'BEGIN { printf "%.0f", n * 1000 / (b - a) }')"
+  curl -s -X POST "$sink_url/reset" >/dev/null
+  paced="$($T/bench_load_client --url "$serve_url/v1/activities" --body-file "$work/activity.json" --seconds "$seconds" \
+    --connections 16 --rate 1000 --keys 20000 --header "Authorization: Bearer $key")"
+  paced_arrived="$(await_sink "$sink_url" "$(field "$paced" requests)" 60)"
+  provider_mb="$(peak_mb "$serve_pid")"
+  stop "$serve_pid"
+  row "| b. **provider end to end**, saturated (64 conns): events/s POSTed to arrival | $e2e_rate | - | - | $(( $(field "$sat" non2xx) + $(field "$sat" errors) )) | $provider_mb | $(field "$arrived" count) of $posted arrived; POST answers p50 $(field "$sat" p50_ms) ms, p99 $(field "$sat" p99_ms) ms |"
+  row "| b. **provider end to end** at 1,000 events/s: POST to arrival | $(field "$paced" rps) | $(field "$paced_arrived" p50_ms) | $(field "$paced_arrived" p99_ms) | $(( $(field "$paced" non2xx) + $(field "$paced" errors) )) | $provider_mb | $(field "$paced_arrived" lat_count) arrivals timed |"
+fi
+
+# ---- c. dispatch drain ----
+payload=tests/data/examples/message-sent.json
+if has c; then
+  drain_db="$work/drain.db"
+  seeded="$($T/bench_seed_backlog --db "sqlite:$drain_db" --master-key-file "$work/drain.key" --url "$sink_url/c" \
+    --payload-file "$payload" --events 50000 --endpoints 4)"
+  total="$(field "$seeded" deliveries)"
+  curl -s -X POST "$sink_url/reset" >/dev/null
+  start drain $B serve --listen 127.0.0.1:0 --db "sqlite:$drain_db" --master-key-file "$work/drain.key" --allow-private-endpoints
+  drain_pid="$pid"
+  drained="$(await_sink "$sink_url" "$total" 300)"
+  drain_mb="$(peak_mb "$drain_pid")"
+  stop "$drain_pid"
+  curl -s -X POST "$sink_url/reset" >/dev/null
+  blast="$($T/bench_curl_blast --url "$sink_url/c" --payload-file "$payload" --requests "$total" --connections 64 --endpoints 4)"
+  row "| c. limit: bare libcurl multi, same bytes, 64 connections | $(field "$blast" per_s) | - | - | $(( $(field "$blast" non2xx) + $(field "$blast" errors) )) | - | 1.00 |"
+  row "| c. **dispatch drain**: $total pending deliveries, 4 endpoints | $(field "$drained" per_s) | - | - | $(( total - $(field "$drained" count) )) not arrived | $drain_mb | $(ratio "$(field "$drained" per_s)" "$(field "$blast" per_s)") x limit |"
+fi
+
+# ---- d. fan-out ----
+if has d; then
+  start_serve fanout
+  seed_campaign
+  for i in $(seq 0 99); do api POST /v1/endpoints "{\"url\":\"$sink_url/d$i\"}" >/dev/null; done
+  activity_body
+  curl -s -X POST "$sink_url/reset" >/dev/null
+  fan="$($T/bench_load_client --url "$serve_url/v1/activities" --body-file "$work/activity.json" --seconds "$seconds" \
+    --connections 4 --rate 50 --keys 20000 --header "Authorization: Bearer $key")"
+  expected=$(( $(field "$fan" requests) * 100 ))
+  fanned="$(await_sink "$sink_url" "$expected" 120)"
+  fan_mb="$(peak_mb "$serve_pid")"
+  stop "$serve_pid"
+  row "| d. **fan-out**: 50 events/s, each to 100 endpoints: deliveries/s, POST to arrival | $(field "$fanned" per_s) | $(field "$fanned" p50_ms) | $(field "$fanned" p99_ms) | $(( expected - $(field "$fanned" count) )) not arrived | $fan_mb | $(field "$fanned" count) of $expected arrived |"
+fi
+
+# ---- e. memory with a backlog ----
+if has e; then
+  for events in 100 10000; do
+    db="$work/backlog-$events.db"
+    $T/bench_seed_backlog --db "sqlite:$db" --master-key-file "$work/backlog.key" --url "$sink_url/e" \
+      --payload-file "$payload" --events "$events" --endpoints 100 >/dev/null
+    curl -s -X POST "$sink_url/reset" >/dev/null
+    start "backlog-$events" $B serve --listen 127.0.0.1:0 --db "sqlite:$db" --master-key-file "$work/backlog.key" --allow-private-endpoints
+    backlog_pid="$pid"
+    sleep "$seconds"
+    sent="$(field "$(curl -s "$sink_url/stats")" count)"
+    mb="$(peak_mb "$backlog_pid")"
+    stop "$backlog_pid"
+    eval "backlog_mb_$events=$mb"
+    row "| e. **memory**: serve with $(( events * 100 )) deliveries pending (100 endpoints), ${seconds} s | $(awk -v n="$sent" -v s="$seconds" 'BEGIN { printf "%.0f", n / s }') | - | - | - | $mb | $sent sent in the window |"
+  done
+  notes+=("e: peak RSS with 1M pending is $(ratio "$backlog_mb_10000" "$backlog_mb_100") x the peak with 10k pending.")
+fi
+
 echo
-echo "hookline benchmarks: $(nproc) cores, ${connections} connections, ${seconds} s per run, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "hookline benchmarks: $(nproc) cores, ${seconds} s load phases, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
-echo "| scenario | req/s | p50 ms | p99 ms | non-2xx | ratio |"
-echo "|---|---:|---:|---:|---:|---|"
-echo "| a. limit: HTTP server, 200 without storing | $l_rps | $l_p50 | $l_p99 | $l_err | 1.00 |"
-echo "| a. hookline receive, durable acks | $r_rps | $r_p50 | $r_p99 | $r_err | $(ratio "$r_rps" "$l_rps") x limit, $(ratio "$r_rps" "$p_rps") x peer |"
-echo "| a. peer: fastify + better-sqlite3, one synced insert each | $p_rps | $p_p50 | $p_p99 | $p_err | $(ratio "$p_rps" "$l_rps") x limit |"
+echo "| scenario | per s | p50 ms | p99 ms | failed | peak RSS MB | ratio / note |"
+echo "|---|---:|---:|---:|---:|---:|---|"
+for r in "${rows[@]}"; do echo "$r"; done
 echo
-echo "receiver stored ${stored} distinct webhooks (each acknowledged only after its commit)."
+for n in "${notes[@]+"${notes[@]}"}"; do echo "- $n"; done
