@@ -1,5 +1,7 @@
 #include "hookline/store/sqlite/sqlite_connection.hpp"
 
+#include <mutex>
+
 #include <fmt/format.h>
 
 #include "hookline/store/store.hpp"
@@ -87,7 +89,19 @@ std::string Statement::Blob(int col) const {
 }
 bool Statement::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
+namespace {
+
+// Once per process, before SQLite initializes: without memory statistics SQLite takes no
+// global mutex on every allocation, which every connection's thread otherwise contends on.
+void ConfigureSqliteOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+}  // namespace
+
 Connection::Connection(const std::string& path, bool read_only) {
+  ConfigureSqliteOnce();
   const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                     SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {

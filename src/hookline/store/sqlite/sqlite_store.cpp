@@ -1095,17 +1095,21 @@ class SqliteStore final : public Store {
       std::unique_ptr<Connection>& db;
       ~Return() { self->GiveBackReader(std::move(db)); }
     } give_back{this, db};
-    db->Exec("BEGIN");
+    // Prepared once per connection: a read is often a single indexed lookup, and parsing
+    // BEGIN and COMMIT each time cost as much.
+    db->Prepare("BEGIN").Run();
     try {
       SqliteTx tx(*db);
       fn(tx);
     } catch (...) {
       db->ResetStatements();
-      db->Exec("ROLLBACK");
+      db->Prepare("ROLLBACK").Run();
+      db->ResetStatements();
       throw;
     }
     db->ResetStatements();
-    db->Exec("COMMIT");
+    db->Prepare("COMMIT").Run();
+    db->ResetStatements();
   }
 
   bool Write(std::function<bool(StoreTx&)> job) override {
@@ -1203,7 +1207,7 @@ class SqliteStore final : public Store {
     }
   }
 
-  static constexpr int kWriterCacheKib = 16'000;
+  static constexpr int kWriterCacheKib = 8'000;
   static constexpr int kReaderCacheKib = 2'000;
   // WAL frames (pages) after which a checkpoint is started: ~4 MiB, SQLite's default.
   static constexpr int kCheckpointFrames = 1'000;
