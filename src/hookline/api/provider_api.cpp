@@ -84,6 +84,26 @@ http::Response ProviderApi::Handle(const http::Request& request) const {
   return router_.Route(request);
 }
 
+std::optional<store::Company> ProviderApi::CompanyOfKey(const std::string& key_hash) const {
+  constexpr Millis kRemember = 60'000;
+  constexpr std::size_t kMaxKeys = 10'000;
+  const Millis now = clock_.Now();
+  {
+    std::lock_guard lock(keys_mu_);
+    if (auto it = known_keys_.find(key_hash); it != known_keys_.end() && now < it->second.until) {
+      return it->second.company;
+    }
+  }
+  std::optional<store::Company> company;
+  store_.Read([&](StoreTx& tx) { company = tx.FindCompanyByKeyHash(key_hash); });
+  if (company) {
+    std::lock_guard lock(keys_mu_);
+    if (known_keys_.size() >= kMaxKeys) known_keys_.clear();
+    known_keys_[key_hash] = KnownKey{*company, now + kRemember};
+  }
+  return company;
+}
+
 void ProviderApi::AddRoutes() {
   // Wraps a handler with API-key authentication: it sees only its company.
   AuthWrap authed = [this](CompanyHandler handler) -> RouteHandler {
@@ -99,8 +119,7 @@ void ProviderApi::AddRoutes() {
         return r;
       }
       const std::string hash = HashApiKey(header->substr(kBearer.size()));
-      std::optional<store::Company> company;
-      store_.Read([&](StoreTx& tx) { company = tx.FindCompanyByKeyHash(hash); });
+      const std::optional<store::Company> company = CompanyOfKey(hash);
       if (!company) {
         auto r = http::ErrorResponse(401, "unauthorized", "the API key is not valid");
         r.headers.emplace_back("www-authenticate", "Bearer");

@@ -2,6 +2,10 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
 
 #include "hookline/api/endpoint_routes.hpp"
 #include "hookline/api/router.hpp"
@@ -31,6 +35,10 @@ class ProviderApi {
 
  private:
   void AddRoutes();
+  //! The company of an API key hash: remembered for a minute after a store lookup (a key is
+  //! never changed, only made), so a request does not open a read transaction to
+  //! authenticate. Unknown keys are always looked up.
+  std::optional<store::Company> CompanyOfKey(const std::string& key_hash) const;
   Router router_;
   std::unique_ptr<EndpointRoutes> endpoint_routes_;
   store::Store& store_;
@@ -38,6 +46,12 @@ class ProviderApi {
   const Clock& clock_;
   std::function<void()> on_new_deliveries_;
   ProviderApiOptions options_;
+  struct KnownKey {
+    store::Company company;
+    Millis until = 0;
+  };
+  mutable std::mutex keys_mu_;
+  mutable std::unordered_map<std::string, KnownKey> known_keys_;
 };
 
 //! "hlk_" + 32 random bytes in hex: a company's API key. Only its SHA-256 is stored.
