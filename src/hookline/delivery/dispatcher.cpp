@@ -118,9 +118,10 @@ void Dispatcher::StartClaim() {
   const int limit = std::min(options_.claim_batch, options_.max_in_flight - static_cast<int>(ready_count_));
   if (limit <= 0) return;
   const Millis now = clock_.Now();
-  // Up to twice the in-flight cap per endpoint is claimed ahead; endpoints with that much in
-  // hand, or with an open circuit, are left out of the claim.
-  const int ahead = 2 * options_.max_in_flight_per_endpoint;
+  // Up to a claim batch (at least twice the in-flight cap) per endpoint is claimed ahead, so
+  // one fast endpoint is not held to what a claim every commit cycle can bring; endpoints
+  // with that much in hand, or with an open circuit, are left out of the claim.
+  const int ahead = std::max(2 * options_.max_in_flight_per_endpoint, options_.claim_batch);
   store::ClaimLimits limits;
   limits.limit = limit;
   limits.per_endpoint = ahead;
@@ -240,7 +241,9 @@ void Dispatcher::GiveBack(std::vector<std::int64_t> delivery_ids) {
 }
 
 std::chrono::milliseconds Dispatcher::IdleWait() {
-  if (!in_flight_.empty()) return std::chrono::milliseconds{options_.idle_wait};
+  // Answers, a claim's answer and Notify all wake the wait; only rate limits need a tick.
+  if (ready_count_ > 0) return std::chrono::milliseconds{std::min<Millis>(options_.idle_wait, 20)};
+  if (!in_flight_.empty() || claim_outstanding_) return std::chrono::milliseconds{options_.idle_wait};
   std::optional<Millis> next;
   store_.Read([&](store::StoreTx& tx) { next = tx.NextDueAt(); });
   Millis wait = options_.idle_wait;

@@ -40,7 +40,7 @@ struct DispatcherOptions {
 };
 
 //! Sends due deliveries: claims them from the store in batches (with a lease) without
-//! waiting for the claim's commit, keeps up to twice an endpoint's in-flight cap claimed
+//! waiting for the claim's commit, keeps up to a claim batch per endpoint claimed
 //! ahead in a local queue (so a freed slot is refilled without a store round trip), signs
 //! and POSTs each through the HttpSender, records every attempt and schedules the retry or the
 //! final state. Per endpoint it caps requests in flight, enforces rate_limit_per_s, and runs
