@@ -116,6 +116,28 @@ TEST_F(EngineTest, AHangingEndpointTakesOnlyItsOwnShareOfSlots) {
   EXPECT_EQ(sender_.SentTo(fast), 40u);  // all delivered meanwhile
 }
 
+// Deliveries claimed ahead for an endpoint whose circuit opens are given back (their leases
+// released), not held while it cools down.
+TEST_F(EngineTest, ClaimedAheadDeliveriesAreGivenBackWhenTheCircuitOpens) {
+  const std::string url = AddEndpoint("ep_down");
+  sender_.respond = [&](const auto&) -> std::optional<http::OutboundResult> { return Answer(500); };
+  std::vector<std::string> events;
+  for (int i = 0; i < 8; ++i) events.push_back(Record());
+  DispatcherOptions options;
+  options.breaker_failures = 2;
+  options.breaker_cooldown = 60'000;
+  options.max_in_flight_per_endpoint = 1;
+  auto dispatcher = Make(std::vector<Millis>(20, 0), options);
+  for (int turn = 0; turn < 6; ++turn) dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(sender_.SentTo(url), 2u);  // open after two failures
+  std::vector<store::ClaimedDelivery> claimable;
+  store_->Write([&](store::StoreTx& tx) {
+    claimable = tx.ClaimDueDeliveries(clock_.Now(), clock_.Now() + 1, {.limit = 100});
+    return false;  // only looking
+  });
+  EXPECT_EQ(claimable.size(), 8u);  // none is held by a lease while the circuit is open
+}
+
 TEST_F(EngineTest, RateLimitPerSecondIsEnforced) {
   const std::string url = AddEndpoint("ep_limited", [](auto& ep) { ep.rate_limit_per_s = 2; });
   for (int i = 0; i < 10; ++i) Record();

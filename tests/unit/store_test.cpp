@@ -201,6 +201,42 @@ TEST(SqliteStore, ClaimsLeaseDueDeliveriesOnce) {
   });
 }
 
+// A backlog at one endpoint, left out of the claim (at its cap), must not hide another
+// endpoint's due delivery, however deep the backlog; and the claim takes oldest due first,
+// at most per_endpoint from each.
+TEST(SqliteStore, ClaimsReachEveryEndpointPastAnotherOnesBacklog) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  hookline::testing::SeedLinkedin(*store, 1000);
+  store->Write([](StoreTx& tx) {
+    for (const char* id : {"ep_busy", "ep_quiet"}) {
+      EndpointRecord ep;
+      ep.id = id;
+      ep.company_id = kCompany;
+      ep.url = std::string("http://") + id + ".example/";
+      ep.secret_sealed = "sealed";
+      tx.InsertEndpoint(ep);
+    }
+    for (int i = 0; i < 300; ++i) {  // every event goes to both endpoints
+      auto recorded = provider::RecordActivity(tx, kCompany, hookline::testing::InviteSent(), 1000 + i);
+      EXPECT_EQ(std::get<provider::RecordedActivity>(recorded).deliveries, 2);
+    }
+    return true;
+  });
+  std::vector<ClaimedDelivery> quiet_only, both;
+  store->Write([&](StoreTx& tx) {
+    quiet_only = tx.ClaimDueDeliveries(10'000, 90'000, {.limit = 5, .per_endpoint = 5, .skip_endpoints = {"ep_busy"}});
+    both = tx.ClaimDueDeliveries(10'000, 90'000, {.limit = 6, .per_endpoint = 3});
+    return true;
+  });
+  ASSERT_EQ(quiet_only.size(), 5u);
+  for (const auto& c : quiet_only) EXPECT_EQ(c.endpoint_id, "ep_quiet");
+  ASSERT_EQ(both.size(), 6u);
+  EXPECT_EQ(std::count_if(both.begin(), both.end(), [](const auto& c) { return c.endpoint_id == "ep_busy"; }), 3);
+  EXPECT_TRUE(std::is_sorted(quiet_only.begin(), quiet_only.end(),
+                             [](const auto& a, const auto& b) { return a.delivery_id < b.delivery_id; }));
+}
+
 TEST(OpenStore, RejectsWhatItCannotOpen) {
   EXPECT_THROW(OpenStore("sqlite:"), StoreError);
   EXPECT_THROW(OpenStore("postgresql://localhost/x"), StoreError);
