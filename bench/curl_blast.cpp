@@ -8,13 +8,13 @@
 // Prints {"requests":N,"seconds":S,"per_s":R,"non2xx":X,"errors":Y}.
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 #include <curl/curl.h>
+
+#include "read_file.hpp"
 
 namespace {
 
@@ -34,14 +34,12 @@ int main(int argc, char** argv) {
   app.add_option("--endpoints", endpoints)->check(CLI::Range(1, 1000));
   CLI11_PARSE(app, argc, argv);
 
-  std::ifstream in(payload_file);
-  if (!in) {
+  const auto read = hookline::bench::ReadFile(payload_file);
+  if (!read) {
     std::cerr << "bench_curl_blast: cannot read " << payload_file << "\n";
     return 2;
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string payload = text.str();
+  const std::string& payload = *read;
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
   CURLM* multi = curl_multi_init();

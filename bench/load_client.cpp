@@ -13,10 +13,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +25,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url.hpp>
+
+#include "read_file.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -195,16 +195,14 @@ int main(int argc, char** argv) {
     std::cerr << "load_client: --url must be an http:// URL\n";
     return 2;
   }
-  std::ifstream in(body_file);
-  if (!in) {
+  const auto body_template = hookline::bench::ReadFile(body_file);
+  if (!body_template) {
     std::cerr << "load_client: cannot read " << body_file << "\n";
     return 2;
   }
-  std::stringstream text;
-  text << in.rdbuf();
 
   Shared shared;
-  shared.request = BuildTemplate(*parsed, text.str(), headers);
+  shared.request = BuildTemplate(*parsed, *body_template, headers);
   shared.server = tcp::endpoint(asio::ip::make_address(std::string(parsed->encoded_host())),
                                 static_cast<std::uint16_t>(parsed->port_number()));
   shared.keys = keys;

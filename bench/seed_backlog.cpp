@@ -8,9 +8,7 @@
 // Prints {"events":N,"deliveries":N*E,"seconds":S}.
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -21,6 +19,7 @@
 #include "hookline/store/store.hpp"
 #include "hookline/util/crypto.hpp"
 #include "hookline/util/ids.hpp"
+#include "read_file.hpp"
 
 namespace store = hookline::store;
 
@@ -37,13 +36,11 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::err);  // stdout carries only the JSON summary
 
-  std::ifstream in(payload_file);
-  if (!in) {
+  const auto payload = hookline::bench::ReadFile(payload_file);
+  if (!payload) {
     std::cerr << "bench_seed_backlog: cannot read " << payload_file << "\n";
     return 2;
   }
-  std::stringstream payload;
-  payload << in.rdbuf();
 
   const auto started = std::chrono::steady_clock::now();
   auto db_store = store::OpenStore(db);
@@ -78,7 +75,7 @@ int main(int argc, char** argv) {
         e.lead_id = "lead-" + std::to_string(i);
         e.sender_id = "aaaaaaaa-1111-2222-3333-aaaaaaaaaaaa";
         e.occurred_at = e.created_at = now;
-        e.payload = payload.str();
+        e.payload = *payload;
         tx.InsertEvent(e);
         for (const auto& endpoint_id : endpoint_ids) tx.InsertDelivery(hookline::delivery::NewDelivery(e, endpoint_id, now));
       }
