@@ -232,12 +232,17 @@ void Dispatcher::GiveBack(std::vector<std::int64_t> delivery_ids) {
     tx.ReleaseLeases(ids);
     return true;
   };
-  store_.WriteAsync(std::move(job), [this](bool, std::exception_ptr error) {
+  auto done = [this](bool, std::exception_ptr error) {
     if (error) spdlog::warn("could not give deliveries back (their leases will run out)");
     std::lock_guard lock(records_mu_);
     --records_pending_;
     records_cv_.notify_all();
-  });
+  };
+  try {
+    store_.WriteAsync(std::move(job), done);
+  } catch (...) {
+    done(false, std::current_exception());  // the leases run out instead
+  }
 }
 
 std::chrono::milliseconds Dispatcher::IdleWait() {
