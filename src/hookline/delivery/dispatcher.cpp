@@ -1,6 +1,7 @@
 #include "hookline/delivery/dispatcher.hpp"
 
 #include <boost/json.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "hookline/delivery/operational_events.hpp"
@@ -224,16 +225,25 @@ int Dispatcher::SendReady() {
 }
 
 void Dispatcher::GiveBack(std::vector<std::int64_t> delivery_ids) {
+  WriteTracked([ids = std::move(delivery_ids)](store::StoreTx& tx) {
+    tx.ReleaseLeases(ids);
+    return true;
+  }, "could not give deliveries back (their leases will run out)");
+}
+
+void Dispatcher::WriteTracked(std::function<bool(store::StoreTx&)> job, std::string failure) {
   {
     std::lock_guard lock(records_mu_);
     ++records_pending_;
   }
-  auto job = [ids = std::move(delivery_ids)](store::StoreTx& tx) {
-    tx.ReleaseLeases(ids);
-    return true;
-  };
-  auto done = [this](bool, std::exception_ptr error) {
-    if (error) spdlog::warn("could not give deliveries back (their leases will run out)");
+  auto done = [this, failure = std::move(failure)](bool, std::exception_ptr error) {
+    if (error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        spdlog::error("{}: {}", failure, e.what());
+      }
+    }
     std::lock_guard lock(records_mu_);
     --records_pending_;
     records_cv_.notify_all();
@@ -241,7 +251,7 @@ void Dispatcher::GiveBack(std::vector<std::int64_t> delivery_ids) {
   try {
     store_.WriteAsync(std::move(job), done);
   } catch (...) {
-    done(false, std::current_exception());  // the leases run out instead
+    done(false, std::current_exception());  // the store is shutting down
   }
 }
 
@@ -427,28 +437,8 @@ int Dispatcher::RecordResults(std::vector<http::OutboundResult> results) {
     }
     return true;
   };
-  {
-    std::lock_guard lock(records_mu_);
-    ++records_pending_;
-  }
-  auto done = [this, count](bool, std::exception_ptr error) {
-    if (error) {
-      try {
-        std::rethrow_exception(error);
-      } catch (const std::exception& e) {
-        spdlog::error("recording {} attempts failed ({}); those deliveries will be sent again", count, e.what());
-      }
-    }
-    std::lock_guard lock(records_mu_);
-    --records_pending_;
-    records_cv_.notify_all();
-  };
-  try {
-    store_.WriteAsync(std::move(job), std::move(done));
-  } catch (...) {
-    done(false, std::current_exception());
-    throw;
-  }
+  WriteTracked(std::move(job),
+               fmt::format("recording {} attempts failed; those deliveries will be sent again", count));
   return count;
 }
 

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <set>
 #include <mutex>
 #include <string>
@@ -101,6 +102,9 @@ class Dispatcher {
   //! Signs and starts one attempt. False when the endpoint's secret cannot be opened.
   bool Send(store::ClaimedDelivery delivery, EndpointState& state);
   void GiveBack(std::vector<std::int64_t> delivery_ids);
+  //! Hands `job` to the store without waiting; WaitForRecords waits for it. A failure is
+  //! logged as `failure` (the leases involved run out, so nothing is lost).
+  void WriteTracked(std::function<bool(store::StoreTx&)> job, std::string failure);
   //! The secret sealed as `sealed`, opened (cached); nullptr when it cannot be opened.
   const signing::WebhookSecret* OpenSecret(const std::string& sealed);
   int RecordResults(std::vector<http::OutboundResult> results);
