@@ -286,6 +286,41 @@ TEST_F(EngineTest, PerLeadOrderingHoldsThroughFailedEarlyDeliveries) {
   EXPECT_EQ(delivered, (std::vector<std::string>{other, e1, e2, e3}));
 }
 
+// Deliveries already pending when an endpoint switches to per-lead ordering are held in
+// order too (the per-lead index covers only flagged deliveries; the switch flags them), and
+// switching back releases the hold.
+TEST_F(EngineTest, SwitchingToPerLeadOrderingCoversDeliveriesAlreadyPending) {
+  AddEndpoint("ep_switch");
+  const std::string lead = "11111111-aaaa-bbbb-cccc-111111111111";
+  const std::string e1 = Record(lead, clock_.Now() - 2000);
+  const std::string e2 = Record(lead, clock_.Now() - 1000);
+  store_->Write([&](store::StoreTx& tx) {
+    auto ep = *tx.GetEndpoint(kCompany, "ep_switch");
+    ep.ordering = store::Ordering::kPerLead;
+    tx.UpdateEndpoint(ep);
+    return true;
+  });
+  std::vector<std::string> delivered;
+  sender_.respond = [&](const http::OutboundRequest& r) -> std::optional<http::OutboundResult> {
+    std::string id;
+    for (const auto& [k, v] : r.headers) if (k == "webhook-id") id = v;
+    if (id == e1) return Answer(500);
+    delivered.push_back(id);
+    return Answer(200);
+  };
+  auto dispatcher = Make({0, 5'000, 5'000});
+  for (int turn = 0; turn < 3; ++turn) dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_TRUE(delivered.empty());  // e2 waits behind the failing e1
+  store_->Write([&](store::StoreTx& tx) {
+    auto ep = *tx.GetEndpoint(kCompany, "ep_switch");
+    ep.ordering = store::Ordering::kNone;
+    tx.UpdateEndpoint(ep);
+    return true;
+  });
+  for (int turn = 0; turn < 3; ++turn) dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(delivered, std::vector<std::string>{e2});
+}
+
 TEST_F(EngineTest, RotatedSecretSignsBesideTheNewOneUntilItExpires) {
   const auto new_secret = signing::WebhookSecret::Generate();
   AddEndpoint("ep_rotating", [&](auto& ep) {

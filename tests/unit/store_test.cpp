@@ -7,6 +7,8 @@
 #include <mutex>
 #include <thread>
 
+#include "hookline/store/sqlite/migrations.hpp"
+#include "hookline/store/sqlite/sqlite_connection.hpp"
 #include "hookline/store/sqlite/sqlite_store.hpp"
 #include "store_fixture.hpp"
 
@@ -115,6 +117,40 @@ TEST(SqliteStore, DataSurvivesReopenAndMigrationsRunOnce) {
     EXPECT_EQ(company->id, "c");
   });
   EXPECT_FALSE(store->Write([](StoreTx& tx) { return tx.InsertCompany({"c", "again", 5}, "other"); }));
+}
+
+// A database made by an older hookline (schema 4) upgrades in place: migration 5 flags the
+// pending deliveries of per-lead endpoints, and only those, for the per-lead index.
+TEST(SqliteStore, UpgradeFromSchema4FlagsPendingPerLeadDeliveries) {
+  TempDir dir;
+  const std::string path = dir.File("db");
+  {
+    sqlite::Connection db(path, false);
+    db.Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+            "applied_at INTEGER NOT NULL)");
+    for (const auto& m : sqlite::Migrations()) {
+      if (m.version > 4) break;
+      db.Exec(m.sql);
+      db.Exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", 'old', 0)");
+    }
+    db.Exec(
+        "INSERT INTO endpoints (id, company_id, url, event_types, headers, secret_sealed, created_at, updated_at, "
+        "ordering) VALUES ('ep_ordered', 'c', 'http://a.example', '[]', '{}', x'00', 0, 0, 'per_lead'), "
+        "('ep_plain', 'c', 'http://b.example', '[]', '{}', x'00', 0, 0, 'none');"
+        "INSERT INTO deliveries (event_id, endpoint_id, company_id, status, created_at, updated_at) VALUES "
+        "('e1', 'ep_ordered', 'c', 'pending', 0, 0), ('e2', 'ep_ordered', 'c', 'succeeded', 0, 0), "
+        "('e1', 'ep_plain', 'c', 'pending', 0, 0);");
+  }
+  OpenStore("sqlite:" + path).reset();
+  sqlite::Connection db(path, true);
+  auto& s = db.Prepare("SELECT event_id || '@' || endpoint_id FROM deliveries WHERE lead_ordered = 1");
+  std::vector<std::string> flagged;
+  while (s.Step()) flagged.push_back(s.Text(0));
+  EXPECT_EQ(flagged, std::vector<std::string>{"e1@ep_ordered"});
+  auto& v = db.Prepare("SELECT MAX(version) FROM schema_migrations");
+  ASSERT_TRUE(v.Step());
+  EXPECT_EQ(v.Int(0), sqlite::Migrations().back().version);
+  db.ResetStatements();
 }
 
 TEST(SqliteStore, EnrollmentKeepsCampaignCounters) {

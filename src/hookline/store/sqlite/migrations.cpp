@@ -200,6 +200,14 @@ CREATE INDEX rx_replies_by_time ON rx_replies (replied_at);
 CREATE INDEX deliveries_due_by_endpoint ON deliveries (endpoint_id, next_attempt_at)
   WHERE status = 'pending';
 )sql"},
+      {5, "per-lead ordering indexes only the deliveries of per-lead endpoints", R"sql(
+ALTER TABLE deliveries ADD COLUMN lead_ordered INTEGER NOT NULL DEFAULT 0;
+UPDATE deliveries SET lead_ordered = 1 WHERE status = 'pending'
+  AND endpoint_id IN (SELECT id FROM endpoints WHERE ordering = 'per_lead');
+DROP INDEX deliveries_per_lead;
+CREATE INDEX deliveries_per_lead ON deliveries (endpoint_id, lead_id, occurred_at, event_seq)
+  WHERE status = 'pending' AND lead_ordered = 1;
+)sql"},
   };
   return *migrations;
 }

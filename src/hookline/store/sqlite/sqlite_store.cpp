@@ -392,6 +392,10 @@ class SqliteTx final : public StoreTx {
   }
 
   void UpdateEndpoint(const EndpointRecord& e) override {
+    auto& before = db_.Prepare("SELECT ordering FROM endpoints WHERE company_id = ?1 AND id = ?2");
+    before.Bind(1, e.company_id).Bind(2, e.id);
+    const bool ordering_changed = before.Step() && before.Text(0) != OrderingName(e.ordering);
+    before.Reset();
     auto& s = db_.Prepare(
         "UPDATE endpoints SET url = ?3, description = ?4, event_types = ?5, headers = ?6, "
         "rate_limit_per_s = ?7, secret_sealed = ?8, disabled = ?9, disabled_reason = ?10, "
@@ -401,6 +405,13 @@ class SqliteTx final : public StoreTx {
     s.Bind(1, e.company_id).Bind(2, e.id);
     BindEndpointState(s, e);
     s.Run();
+    if (ordering_changed) {
+      // The per-lead index covers only deliveries flagged lead_ordered (migration 5), so the
+      // flag of everything pending follows the endpoint's ordering.
+      db_.Prepare(
+             "UPDATE deliveries SET lead_ordered = ?2 WHERE endpoint_id = ?1 AND status = 'pending'")
+          .Bind(1, e.id).Bind(2, std::int64_t{e.ordering == Ordering::kPerLead}).Run();
+    }
   }
 
   bool DeleteEndpoint(std::string_view company, std::string_view id, Millis now) override {
@@ -449,8 +460,9 @@ class SqliteTx final : public StoreTx {
   void InsertDelivery(const DeliveryRecord& d) override {
     db_.Prepare(
            "INSERT INTO deliveries (event_id, endpoint_id, company_id, status, attempts, "
-           "next_attempt_at, created_at, updated_at, lead_id, occurred_at, event_seq) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
+           "next_attempt_at, created_at, updated_at, lead_id, occurred_at, event_seq, lead_ordered) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+           " coalesce((SELECT ordering = 'per_lead' FROM endpoints WHERE id = ?2), 0))")
         .Bind(1, d.event_id).Bind(2, d.endpoint_id).Bind(3, d.company_id)
         .Bind(4, DeliveryStatusName(d.status)).Bind(5, std::int64_t{d.attempts})
         .Bind(6, d.next_attempt_at).Bind(7, d.created_at).Bind(8, d.updated_at)
@@ -546,7 +558,8 @@ class SqliteTx final : public StoreTx {
         "  AND (d.lease_until IS NULL OR d.lease_until <= ?2)";
     constexpr std::string_view kEarlierPendingForLead =
         "  AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id"
-        "   AND p.lead_id = d.lead_id AND p.status = 'pending' AND (p.occurred_at < d.occurred_at"
+        "   AND p.lead_id = d.lead_id AND p.status = 'pending' AND p.lead_ordered = 1"
+        "   AND (p.occurred_at < d.occurred_at"
         "   OR (p.occurred_at = d.occurred_at AND p.event_seq < d.event_seq)))";
     constexpr std::string_view kOrder = " ORDER BY d.next_attempt_at, d.id LIMIT ?3";
     static const std::string due_sql = std::string(kDue) + std::string(kOrder);
@@ -627,7 +640,8 @@ class SqliteTx final : public StoreTx {
     for (auto st : f.statuses) statuses.emplace_back(DeliveryStatusName(st));
     db_.Prepare(
            "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?7, "
-           "lease_until = NULL, updated_at = ?7 WHERE company_id = ?1 "
+           "lease_until = NULL, updated_at = ?7, lead_ordered = coalesce((SELECT ordering = 'per_lead'"
+           " FROM endpoints WHERE endpoints.id = deliveries.endpoint_id), 0) WHERE company_id = ?1 "
            "AND (?2 IS NULL OR event_id = ?2) AND (?3 IS NULL OR endpoint_id = ?3) "
            "AND status IN (SELECT value FROM json_each(?4)) "
            "AND (?5 IS NULL OR created_at >= ?5) AND (?6 IS NULL OR created_at < ?6) "
