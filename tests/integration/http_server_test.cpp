@@ -59,5 +59,17 @@ TEST(HttpServer, BlockingHandlerRunsOnThePoolAndThrowsBecome500) {
   EXPECT_EQ(failed.ErrorCode(), "internal_error");
 }
 
+// After Stop the port refuses connections at once rather than queueing them unanswered.
+TEST(HttpServer, StopClosesTheListeningPort) {
+  http::Server server({}, http::AsyncHandler([](http::Request, http::Respond respond) { respond({}); }));
+  server.Start();
+  const std::string url = UrlOf(server, "/x");
+  EXPECT_EQ(Call("GET", url).status, 200);
+  server.Stop();
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(Call("GET", url).status, 0);  // no answer: refused
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds{5});
+}
+
 }  // namespace
 }  // namespace hookline::itest

@@ -281,13 +281,13 @@ const std::string& Server::host() const { return impl_->options.host; }
 void Server::Stop() {
   auto& s = *impl_;
   if (!s.running.exchange(false)) return;
-  asio::post(s.io, [&s] {
-    boost::system::error_code ignored;
-    s.acceptor.close(ignored);
-  });
   s.io.stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
+  // Closed here, with no I/O thread left: a close posted to the stopped loop never ran, and
+  // the port kept accepting connections that nobody would ever answer.
+  boost::system::error_code ignored;
+  s.acceptor.close(ignored);
   s.handler_pool.reset();  // waits for handlers still running
 }
 
