@@ -1,6 +1,5 @@
-// The libcurl sender (event-driven: curl_multi_socket_action over epoll) against a real local
-// server: concurrent requests over reused connections, its own timers (timeouts), Wake, and
-// the errors it names.
+// The libcurl sender against a real local server: concurrent requests over reused
+// connections, the answer head and Retry-After, timeouts, Wake, and the errors it names.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -100,7 +99,7 @@ TEST_F(CurlSenderTest, AnswersBeyondOneKibAreCutToTheHead) {
   EXPECT_EQ(results[0].body_head, std::string(1024, 'x'));
 }
 
-// The total timeout runs on libcurl's timer, which this sender drives itself.
+// The total timeout is libcurl's own timer firing.
 TEST_F(CurlSenderTest, AnUnansweredRequestTimesOut) {
   std::mutex mu;
   std::vector<Respond> held;  // never answered until the test ends

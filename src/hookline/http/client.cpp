@@ -3,14 +3,8 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
@@ -82,32 +76,14 @@ curl_socket_t OpenSocket(void* user, curlsocktype, curl_sockaddr* address) {
   return socket(address->family, address->socktype, address->protocol);
 }
 
-// libcurl's event-driven interface (curl_multi_socket_action) over one epoll set: each turn
-// waits once for the sockets that are ready and hands libcurl only those. The polling
-// interface (curl_multi_perform) instead checks every transfer's socket with a poll(2) on
-// every turn, which grew with the number of connections and was the dispatcher's largest
-// cost after the sends themselves.
 class CurlSender final : public HttpSender {
  public:
   explicit CurlSender(CurlSenderOptions options) : options_(std::move(options)) {
     for (const auto& entry : options_.resolve) resolve_ = curl_slist_append(resolve_, entry.c_str());
     std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    epoll_ = epoll_create1(EPOLL_CLOEXEC);
-    wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (epoll_ < 0 || wake_ < 0) throw std::runtime_error(std::string("epoll/eventfd: ") + std::strerror(errno));
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = wake_;
-    if (epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev) != 0) {
-      throw std::runtime_error(std::string("epoll_ctl: ") + std::strerror(errno));
-    }
     multi_ = curl_multi_init();
     if (!multi_) throw std::runtime_error("curl_multi_init failed");
     curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, 256L);
-    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, OnSocket);
-    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
-    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, OnTimer);
-    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
   }
 
   ~CurlSender() override {
@@ -117,10 +93,8 @@ class CurlSender final : public HttpSender {
       curl_slist_free_all(t->headers);
     }
     for (CURL* easy : idle_) curl_easy_cleanup(easy);
-    curl_multi_cleanup(multi_);  // may still call OnSocket for cached connections
+    curl_multi_cleanup(multi_);
     curl_slist_free_all(resolve_);
-    close(wake_);
-    close(epoll_);
   }
 
   void Start(OutboundRequest request) override {
@@ -152,87 +126,27 @@ class CurlSender final : public HttpSender {
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, t.get());
     if (resolve_) curl_easy_setopt(easy, CURLOPT_RESOLVE, resolve_);
     t->started = std::chrono::steady_clock::now();
-    // Adding sets the transfer's timer to expire at once; the next Poll starts it.
     curl_multi_add_handle(multi_, easy);
     transfers_.emplace(easy, std::move(t));
   }
 
   std::vector<OutboundResult> Poll(std::chrono::milliseconds max_wait) override {
-    RunDueTimer();
-    std::vector<OutboundResult> done = Collect();
-    long wait_ms = done.empty() ? static_cast<long>(max_wait.count()) : 0;
-    if (timer_due_) {
-      const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             *timer_due_ - std::chrono::steady_clock::now()).count();
-      wait_ms = std::clamp<long>(static_cast<long>(until), 0, wait_ms);
-    }
-    epoll_event events[64];
-    const int n = epoll_wait(epoll_, events, 64, static_cast<int>(wait_ms));
     int running = 0;
-    for (int i = 0; i < n; ++i) {
-      const int fd = events[i].data.fd;
-      if (fd == wake_) {
-        std::uint64_t count = 0;
-        [[maybe_unused]] auto r = read(wake_, &count, sizeof count);
-        continue;
-      }
-      int mask = 0;
-      if (events[i].events & EPOLLIN) mask |= CURL_CSELECT_IN;
-      if (events[i].events & EPOLLOUT) mask |= CURL_CSELECT_OUT;
-      if (events[i].events & (EPOLLERR | EPOLLHUP)) mask |= CURL_CSELECT_ERR;
-      curl_multi_socket_action(multi_, fd, mask, &running);
+    curl_multi_perform(multi_, &running);
+    std::vector<OutboundResult> done = Collect();
+    if (done.empty()) {
+      curl_multi_poll(multi_, nullptr, 0, static_cast<int>(max_wait.count()), nullptr);
+      curl_multi_perform(multi_, &running);
+      done = Collect();
     }
-    RunDueTimer();
-    auto more = Collect();
-    if (done.empty()) return more;
-    for (auto& r : more) done.push_back(std::move(r));
     return done;
   }
 
   std::size_t InFlight() const override { return transfers_.size(); }
 
-  void Wake() override {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] auto r = write(wake_, &one, sizeof one);
-  }
+  void Wake() override { curl_multi_wakeup(multi_); }
 
  private:
-  // libcurl says which events it wants on a socket (or that it is done with it).
-  static int OnSocket(CURL*, curl_socket_t fd, int what, void* user, void*) {
-    auto* self = static_cast<CurlSender*>(user);
-    if (what == CURL_POLL_REMOVE) {
-      epoll_ctl(self->epoll_, EPOLL_CTL_DEL, fd, nullptr);  // may already be closed: ignored
-      return 0;
-    }
-    epoll_event ev{};
-    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
-    ev.data.fd = fd;
-    // A descriptor number can be reused by a new connection: add, or modify if present.
-    if (epoll_ctl(self->epoll_, EPOLL_CTL_MOD, fd, &ev) != 0 &&
-        epoll_ctl(self->epoll_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-      return -1;
-    }
-    return 0;
-  }
-
-  // libcurl asks to be called back after timeout_ms (-1: no timer).
-  static int OnTimer(CURLM*, long timeout_ms, void* user) {
-    auto* self = static_cast<CurlSender*>(user);
-    if (timeout_ms < 0) {
-      self->timer_due_.reset();
-    } else {
-      self->timer_due_ = std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms};
-    }
-    return 0;
-  }
-
-  void RunDueTimer() {
-    if (!timer_due_ || *timer_due_ > std::chrono::steady_clock::now()) return;
-    timer_due_.reset();  // OnTimer may set the next one during the call
-    int running = 0;
-    curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
-  }
-
   CURL* TakeEasy() {
     if (!idle_.empty()) {
       CURL* easy = idle_.back();
@@ -279,9 +193,6 @@ class CurlSender final : public HttpSender {
   CurlSenderOptions options_;
   curl_slist* resolve_ = nullptr;
   CURLM* multi_ = nullptr;
-  int epoll_ = -1;
-  int wake_ = -1;  //!< an eventfd in the epoll set: Wake writes it
-  std::optional<std::chrono::steady_clock::time_point> timer_due_;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::vector<CURL*> idle_;
 };
