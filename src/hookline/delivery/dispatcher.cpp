@@ -6,6 +6,7 @@
 
 #include "hookline/delivery/operational_events.hpp"
 #include "hookline/signing/webhook_signature.hpp"
+#include "hookline/util/thread_name.hpp"
 
 namespace hookline::delivery {
 
@@ -26,7 +27,10 @@ Dispatcher::~Dispatcher() { Stop(std::chrono::milliseconds{0}); }
 void Dispatcher::Start() {
   running_ = true;
   claiming_ = true;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("hl-dispatcher");
+    Loop();
+  });
 }
 
 void Dispatcher::Stop(std::chrono::milliseconds grace) {

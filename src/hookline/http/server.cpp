@@ -11,6 +11,8 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include "hookline/util/thread_name.hpp"
+
 namespace hookline::http {
 
 namespace asio = boost::asio;
@@ -271,7 +273,10 @@ void Server::Start() {
   s.running = true;
   asio::co_spawn(s.io, s.Accept(), asio::detached);
   for (int i = 0; i < std::max(1, s.options.io_threads); ++i) {
-    s.threads.emplace_back([&s] { s.io.run(); });
+    s.threads.emplace_back([&s] {
+      NameThisThread("hl-http-io");
+      s.io.run();
+    });
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include "hookline/model/codec.hpp"
 #include "hookline/util/crypto.hpp"
+#include "hookline/util/thread_name.hpp"
 
 namespace hookline::receiver {
 
@@ -174,6 +175,7 @@ Projector::~Projector() { Stop(); }
 
 void Projector::Start() {
   thread_ = std::thread([this] {
+    NameThisThread("hl-projector");
     for (;;) {
       {
         std::unique_lock lock(mu_);

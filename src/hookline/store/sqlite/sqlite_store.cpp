@@ -14,6 +14,7 @@
 
 #include "hookline/store/sqlite/migrations.hpp"
 #include "hookline/store/sqlite/sqlite_connection.hpp"
+#include "hookline/util/thread_name.hpp"
 
 namespace hookline::store::sqlite {
 
@@ -1096,8 +1097,14 @@ class SqliteStore final : public Store {
     sqlite3_wal_hook(writer_db_->handle(), &SqliteStore::OnWalCommit, this);
     checkpoint_db_ = std::make_unique<Connection>(options.path, false);
     ConfigureConnection(*checkpoint_db_, kReaderCacheKib);
-    writer_ = std::thread([this] { WriterLoop(); });
-    checkpointer_ = std::thread([this] { CheckpointLoop(); });
+    writer_ = std::thread([this] {
+      NameThisThread("hl-sql-writer");
+      WriterLoop();
+    });
+    checkpointer_ = std::thread([this] {
+      NameThisThread("hl-sql-ckpt");
+      CheckpointLoop();
+    });
   }
 
   ~SqliteStore() override {
