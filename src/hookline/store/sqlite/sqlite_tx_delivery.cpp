@@ -1,0 +1,338 @@
+// SqliteTx, delivery side: endpoints, deliveries, claims of due deliveries, attempts and
+// endpoint health.
+#include "hookline/store/sqlite/sqlite_tx.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "hookline/store/sqlite/sqlite_rows.hpp"
+
+namespace hookline::store::sqlite {
+
+void SqliteTx::InsertEndpoint(const EndpointRecord& e) {
+  auto& s = db_.Prepare(fmt::format("INSERT INTO endpoints ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                                    "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                                    kEndpointColumns));
+  s.Bind(1, e.id).Bind(2, e.company_id).Bind(11, e.created_at);
+  BindEndpointState(s, e);
+  s.Run();
+}
+
+void SqliteTx::UpdateEndpoint(const EndpointRecord& e) {
+  auto& before = db_.Prepare("SELECT ordering FROM endpoints WHERE company_id = ?1 AND id = ?2");
+  before.Bind(1, e.company_id).Bind(2, e.id);
+  const bool ordering_changed = before.Step() && before.Text(0) != OrderingName(e.ordering);
+  before.Reset();
+  auto& s = db_.Prepare(
+      "UPDATE endpoints SET url = ?3, description = ?4, event_types = ?5, headers = ?6, "
+      "rate_limit_per_s = ?7, secret_sealed = ?8, disabled = ?9, disabled_reason = ?10, "
+      "updated_at = ?12, ordering = ?13, previous_secret_sealed = ?14, "
+      "previous_secret_expires_at = ?15, failing_since = ?16 "
+      "WHERE company_id = ?1 AND id = ?2 AND deleted_at IS NULL");
+  s.Bind(1, e.company_id).Bind(2, e.id);
+  BindEndpointState(s, e);
+  s.Run();
+  if (ordering_changed) {
+    // The per-lead index covers only deliveries flagged lead_ordered (migration 5), so the
+    // flag of everything pending follows the endpoint's ordering.
+    db_.Prepare(
+           "UPDATE deliveries SET lead_ordered = ?2 WHERE endpoint_id = ?1 AND status = 'pending'")
+        .Bind(1, e.id).Bind(2, std::int64_t{e.ordering == Ordering::kPerLead}).Run();
+  }
+}
+
+bool SqliteTx::DeleteEndpoint(std::string_view company, std::string_view id, Millis now) {
+  db_.Prepare(
+         "UPDATE endpoints SET deleted_at = ?3, updated_at = ?3 WHERE company_id = ?1 AND id = ?2 "
+         "AND deleted_at IS NULL")
+      .Bind(1, company).Bind(2, id).Bind(3, now).Run();
+  if (db_.Changes() == 0) return false;
+  db_.Prepare(
+         "UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = ?2 "
+         "WHERE endpoint_id = ?1 AND status IN ('pending', 'skipped')")
+      .Bind(1, id).Bind(2, now).Run();
+  return true;
+}
+
+std::optional<EndpointRecord> SqliteTx::GetEndpoint(std::string_view company, std::string_view id) {
+  auto& s = db_.Prepare(fmt::format(
+      "SELECT {} FROM endpoints WHERE company_id = ?1 AND id = ?2 AND deleted_at IS NULL",
+      kEndpointColumns));
+  s.Bind(1, company).Bind(2, id);
+  if (!s.Step()) return std::nullopt;
+  return ReadEndpoint(s);
+}
+
+std::vector<EndpointRecord> SqliteTx::ListEndpoints(std::string_view company, const PageRequest& page) {
+  auto& s = db_.Prepare(fmt::format(
+      "SELECT {} FROM endpoints WHERE company_id = ?1 AND deleted_at IS NULL AND id > ?2 "
+      "ORDER BY id LIMIT ?3",
+      kEndpointColumns));
+  s.Bind(1, company).Bind(2, page.after.value_or("")).Bind(3, std::int64_t{page.limit});
+  std::vector<EndpointRecord> out;
+  while (s.Step()) out.push_back(ReadEndpoint(s));
+  return out;
+}
+
+std::vector<EndpointRecord> SqliteTx::ListAllEndpoints(std::string_view company) {
+  auto& s = db_.Prepare(fmt::format(
+      "SELECT {} FROM endpoints WHERE company_id = ?1 AND deleted_at IS NULL ORDER BY id",
+      kEndpointColumns));
+  s.Bind(1, company);
+  std::vector<EndpointRecord> out;
+  while (s.Step()) out.push_back(ReadEndpoint(s));
+  return out;
+}
+
+void SqliteTx::InsertDelivery(const DeliveryRecord& d) {
+  db_.Prepare(
+         "INSERT INTO deliveries (event_id, endpoint_id, company_id, status, attempts, "
+         "next_attempt_at, created_at, updated_at, lead_id, occurred_at, event_seq, lead_ordered) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+         " coalesce((SELECT ordering = 'per_lead' FROM endpoints WHERE id = ?2), 0))")
+      .Bind(1, d.event_id).Bind(2, d.endpoint_id).Bind(3, d.company_id)
+      .Bind(4, DeliveryStatusName(d.status)).Bind(5, std::int64_t{d.attempts})
+      .Bind(6, d.next_attempt_at).Bind(7, d.created_at).Bind(8, d.updated_at)
+      .Bind(9, d.lead_id).Bind(10, d.occurred_at).Bind(11, d.event_seq).Run();
+}
+
+std::vector<DeliveryRecord> SqliteTx::ListDeliveriesOfEvent(std::string_view company,
+                                                            std::string_view event_id) {
+  auto& s = db_.Prepare(
+      "SELECT id, event_id, endpoint_id, company_id, status, attempts, next_attempt_at, "
+      "created_at, updated_at, lead_id, occurred_at, event_seq, "
+      "(SELECT COUNT(*) FROM attempts a WHERE a.delivery_id = deliveries.id) "
+      "FROM deliveries WHERE company_id = ?1 AND event_id = ?2 ORDER BY id");
+  s.Bind(1, company).Bind(2, event_id);
+  std::vector<DeliveryRecord> out;
+  while (s.Step()) {
+    DeliveryRecord d;
+    d.id = s.Int(0);
+    d.event_id = s.Text(1);
+    d.endpoint_id = s.Text(2);
+    d.company_id = s.Text(3);
+    d.status = ParseDeliveryStatus(s.Text(4)).value_or(DeliveryStatus::kPending);
+    d.attempts = static_cast<int>(s.Int(5));
+    d.next_attempt_at = s.OptInt(6);
+    d.created_at = s.Int(7);
+    d.updated_at = s.Int(8);
+    d.lead_id = s.Text(9);
+    d.occurred_at = s.Int(10);
+    d.event_seq = s.Int(11);
+    d.total_attempts = static_cast<int>(s.Int(12));
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::vector<AttemptRecord> SqliteTx::ListAttempts(std::int64_t delivery_id) {
+  auto& s = db_.Prepare(
+      "SELECT id, delivery_id, started_at, duration_ms, status_code, error, response_head "
+      "FROM attempts WHERE delivery_id = ?1 ORDER BY id");
+  s.Bind(1, delivery_id);
+  std::vector<AttemptRecord> out;
+  while (s.Step()) {
+    AttemptRecord a;
+    a.id = s.Int(0);
+    a.delivery_id = s.Int(1);
+    a.started_at = s.Int(2);
+    a.duration_ms = s.Int(3);
+    if (auto code = s.OptInt(4)) a.status_code = static_cast<int>(*code);
+    a.error = s.OptText(5);
+    a.response_head = s.Blob(6);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::vector<ClaimedDelivery> SqliteTx::ClaimDueDeliveries(Millis now, Millis lease_until,
+                                                          const ClaimLimits& limits) {
+  // Each endpoint's due deliveries come from its own index range, so a claim costs the same
+  // with ten or a million pending, and a backlog at one endpoint (or one left out of the
+  // claim) is never scanned to reach another's; endpoints with nothing pending are not
+  // visited at all. Candidates are ids only; the payloads are
+  // read for the chosen few.
+  const std::set<std::string, std::less<>> skip(limits.skip_endpoints.begin(), limits.skip_endpoints.end());
+  std::vector<std::pair<std::string, bool>> endpoints;  // id, per-lead ordering
+  {
+    // Only endpoints with something pending, found by hopping from one endpoint id to the
+    // next in the pending-only index (one seek per such endpoint): idle endpoints cost
+    // nothing, however many there are.
+    auto& s = db_.Prepare(
+        "WITH RECURSIVE pending(id) AS ("
+        " SELECT (SELECT MIN(endpoint_id) FROM deliveries INDEXED BY deliveries_due_by_endpoint"
+        "  WHERE status = 'pending')"
+        " UNION ALL"
+        " SELECT (SELECT MIN(endpoint_id) FROM deliveries INDEXED BY deliveries_due_by_endpoint"
+        "  WHERE status = 'pending' AND endpoint_id > pending.id)"
+        " FROM pending WHERE pending.id IS NOT NULL)"
+        " SELECT e.id, e.ordering FROM pending JOIN endpoints e ON e.id = pending.id"
+        " WHERE e.disabled = 0 AND e.deleted_at IS NULL");
+    while (s.Step()) {
+      std::string id = s.Text(0);
+      if (!skip.contains(id)) endpoints.emplace_back(std::move(id), s.Text(1) == "per_lead");
+    }
+  }
+  struct Candidate {
+    Millis due;
+    std::int64_t id;
+    auto operator<=>(const Candidate&) const = default;
+  };
+  std::vector<Candidate> candidates;
+  constexpr std::string_view kDue =
+      "SELECT d.id, d.next_attempt_at FROM deliveries d"
+      " WHERE d.endpoint_id = ?1 AND d.status = 'pending' AND d.next_attempt_at <= ?2"
+      "  AND (d.lease_until IS NULL OR d.lease_until <= ?2)";
+  constexpr std::string_view kEarlierPendingForLead =
+      "  AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id"
+      "   AND p.lead_id = d.lead_id AND p.status = 'pending' AND p.lead_ordered = 1"
+      "   AND (p.occurred_at < d.occurred_at"
+      "   OR (p.occurred_at = d.occurred_at AND p.event_seq < d.event_seq)))";
+  constexpr std::string_view kOrder = " ORDER BY d.next_attempt_at, d.id LIMIT ?3";
+  static const std::string due_sql = std::string(kDue) + std::string(kOrder);
+  static const std::string due_per_lead_sql =
+      std::string(kDue) + std::string(kEarlierPendingForLead) + std::string(kOrder);
+  for (const auto& [endpoint_id, per_lead] : endpoints) {
+    auto& s = db_.Prepare(per_lead ? due_per_lead_sql : due_sql);
+    s.Bind(1, endpoint_id).Bind(2, now).Bind(3, std::int64_t{limits.per_endpoint});
+    while (s.Step()) candidates.push_back({s.Int(1), s.Int(0)});
+  }
+  std::sort(candidates.begin(), candidates.end());  // oldest due first, across endpoints
+  if (candidates.size() > static_cast<std::size_t>(std::max(limits.limit, 0))) {
+    candidates.resize(static_cast<std::size_t>(std::max(limits.limit, 0)));
+  }
+  auto& row = db_.Prepare(
+      "SELECT d.id, d.event_id, d.endpoint_id, d.company_id, d.attempts, e.url, e.secret_sealed,"
+      " e.headers, ev.payload, ev.event, d.lead_id,"
+      " CASE WHEN e.previous_secret_expires_at > ?2 THEN e.previous_secret_sealed END,"
+      " e.rate_limit_per_s"
+      " FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id JOIN events ev ON ev.id = d.event_id"
+      " WHERE d.id = ?1");
+  auto& lease = db_.Prepare("UPDATE deliveries SET lease_until = ?2 WHERE id = ?1");
+  std::vector<ClaimedDelivery> out;
+  out.reserve(candidates.size());
+  for (const auto& candidate : candidates) {
+    row.Reset().Bind(1, candidate.id).Bind(2, now);
+    if (!row.Step()) continue;
+    ClaimedDelivery c;
+    c.delivery_id = row.Int(0);
+    c.event_id = row.Text(1);
+    c.endpoint_id = row.Text(2);
+    c.company_id = row.Text(3);
+    c.attempts = static_cast<int>(row.Int(4));
+    c.url = row.Text(5);
+    c.secret_sealed = row.Blob(6);
+    c.headers = DecodeHeaders(row.Text(7));
+    c.payload = row.Blob(8);
+    c.event = row.Text(9);
+    c.lead_id = row.Text(10);
+    if (!row.IsNull(11)) c.previous_secret_sealed = row.Blob(11);
+    c.rate_limit_per_s = row.OptInt(12);
+    lease.Reset().Bind(1, c.delivery_id).Bind(2, lease_until).Run();
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void SqliteTx::ReleaseLeases(const std::vector<std::int64_t>& ids) {
+  auto& s = db_.Prepare("UPDATE deliveries SET lease_until = NULL WHERE id = ?1");
+  for (auto id : ids) s.Reset().Bind(1, id).Run();
+}
+
+EndpointHealth SqliteTx::RecordEndpointOutcome(std::string_view endpoint_id, bool success,
+                                               Millis now) {
+  EndpointHealth health;
+  auto& s = db_.Prepare("SELECT failing_since FROM endpoints WHERE id = ?1");
+  s.Bind(1, endpoint_id);
+  if (!s.Step()) return health;
+  health.failing_since_before = s.OptInt(0);
+  health.failing_since_after = success ? std::nullopt : std::optional<Millis>(health.failing_since_before.value_or(now));
+  if (health.failing_since_after != health.failing_since_before) {
+    db_.Prepare("UPDATE endpoints SET failing_since = ?2 WHERE id = ?1")
+        .Bind(1, endpoint_id).Bind(2, health.failing_since_after).Run();
+  }
+  return health;
+}
+
+std::optional<EndpointRecord> SqliteTx::GetEndpointById(std::string_view endpoint_id) {
+  auto& s = db_.Prepare(fmt::format(
+      "SELECT {} FROM endpoints WHERE id = ?1 AND deleted_at IS NULL", kEndpointColumns));
+  s.Bind(1, endpoint_id);
+  if (!s.Step()) return std::nullopt;
+  return ReadEndpoint(s);
+}
+
+int SqliteTx::RequeueDeliveries(const RequeueFilter& f, Millis now) {
+  std::vector<std::string> statuses;
+  for (auto st : f.statuses) statuses.emplace_back(DeliveryStatusName(st));
+  db_.Prepare(
+         "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?7, "
+         "lease_until = NULL, updated_at = ?7, lead_ordered = coalesce((SELECT ordering = 'per_lead'"
+         " FROM endpoints WHERE endpoints.id = deliveries.endpoint_id), 0) WHERE company_id = ?1 "
+         "AND (?2 IS NULL OR event_id = ?2) AND (?3 IS NULL OR endpoint_id = ?3) "
+         "AND status IN (SELECT value FROM json_each(?4)) "
+         "AND (?5 IS NULL OR created_at >= ?5) AND (?6 IS NULL OR created_at < ?6) "
+         "AND endpoint_id IN (SELECT id FROM endpoints WHERE deleted_at IS NULL)")
+      .Bind(1, f.company_id).Bind(2, f.event_id).Bind(3, f.endpoint_id)
+      .Bind(4, EncodeStrings(statuses)).Bind(5, f.since).Bind(6, f.until).Bind(7, now).Run();
+  return db_.Changes();
+}
+
+EndpointStats SqliteTx::GetEndpointStats(std::string_view endpoint_id, Millis since) {
+  EndpointStats stats;
+  constexpr std::string_view kFrom =
+      "FROM attempts a JOIN deliveries d ON d.id = a.delivery_id "
+      "WHERE d.endpoint_id = ?1 AND a.started_at >= ?2";
+  auto& count = db_.Prepare(fmt::format(
+      "SELECT COUNT(*), COALESCE(SUM(a.status_code BETWEEN 200 AND 299), 0) {}", kFrom));
+  count.Bind(1, endpoint_id).Bind(2, since);
+  if (count.Step()) {
+    stats.attempts = count.Int(0);
+    stats.succeeded = count.Int(1);
+  }
+  if (stats.attempts == 0) return stats;
+  auto& nth = db_.Prepare(fmt::format("SELECT a.duration_ms {} ORDER BY a.duration_ms LIMIT 1 OFFSET ?3", kFrom));
+  auto at_rank = [&](double q) {
+    const auto rank = static_cast<std::int64_t>(q * static_cast<double>(stats.attempts - 1) + 0.5);
+    nth.Reset().Bind(1, endpoint_id).Bind(2, since).Bind(3, rank);
+    return nth.Step() ? std::optional<std::int64_t>(nth.Int(0)) : std::nullopt;
+  };
+  stats.p50_ms = at_rank(0.50);
+  stats.p99_ms = at_rank(0.99);
+  return stats;
+}
+
+void SqliteTx::RecordAttempt(const AttemptRecord& a, const DeliveryUpdate& u) {
+  db_.Prepare(
+         "INSERT INTO attempts (delivery_id, started_at, duration_ms, status_code, error, "
+         "response_head) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+      .Bind(1, a.delivery_id).Bind(2, a.started_at).Bind(3, a.duration_ms)
+      .Bind(4, a.status_code ? std::optional<std::int64_t>(*a.status_code) : std::nullopt)
+      .Bind(5, a.error).BindBlob(6, a.response_head).Run();
+  db_.Prepare(
+         "UPDATE deliveries SET status = ?2, attempts = ?3, next_attempt_at = ?4, "
+         "lease_until = NULL, updated_at = ?5 WHERE id = ?1")
+      .Bind(1, u.delivery_id).Bind(2, DeliveryStatusName(u.status))
+      .Bind(3, std::int64_t{u.attempts}).Bind(4, u.next_attempt_at).Bind(5, u.now).Run();
+}
+
+std::optional<Millis> SqliteTx::NextDueAt() {
+  auto& s = db_.Prepare(
+      "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'");
+  if (!s.Step()) return std::nullopt;
+  return s.OptInt(0);
+}
+
+void SqliteTx::ReleaseAllLeases() {
+  db_.Prepare("UPDATE deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL").Run();
+}
+
+void SqliteTx::DisableEndpoint(std::string_view endpoint_id, std::string_view reason, Millis now) {
+  db_.Prepare(
+         "UPDATE endpoints SET disabled = 1, disabled_reason = ?2, updated_at = ?3 WHERE id = ?1")
+      .Bind(1, endpoint_id).Bind(2, reason).Bind(3, now).Run();
+}
+
+}  // namespace hookline::store::sqlite

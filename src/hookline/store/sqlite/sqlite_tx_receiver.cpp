@@ -1,0 +1,304 @@
+// SqliteTx, receiver side: sources, the raw log of received webhooks, and the projections
+// (leads, campaigns, senders, timelines, replies) built from it.
+#include "hookline/store/sqlite/sqlite_tx.hpp"
+
+#include <fmt/format.h>
+
+#include "hookline/store/sqlite/sqlite_rows.hpp"
+
+namespace hookline::store::sqlite {
+
+void SqliteTx::InsertSource(const SourceRecord& src) {
+  auto& s = db_.Prepare(
+      "INSERT INTO sources (id, name, auth, secret_sealed, token_hash, dedupe_fields, created_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  s.Bind(1, src.id).Bind(2, src.name).Bind(3, src.auth == SourceAuth::kSignature ? "signature" : "token");
+  if (src.secret_sealed) s.BindBlob(4, *src.secret_sealed); else s.BindNull(4);
+  if (src.token_hash) s.BindBlob(5, *src.token_hash); else s.BindNull(5);
+  s.Bind(6, EncodeStrings(src.dedupe_fields)).Bind(7, src.created_at).Run();
+}
+
+SourceRecord SqliteTx::ReadSource(const Statement& s) {
+  SourceRecord src;
+  src.id = s.Text(0);
+  src.name = s.Text(1);
+  src.auth = s.Text(2) == "signature" ? SourceAuth::kSignature : SourceAuth::kToken;
+  if (!s.IsNull(3)) src.secret_sealed = s.Blob(3);
+  if (!s.IsNull(4)) src.token_hash = s.Blob(4);
+  src.dedupe_fields = DecodeStrings(s.Text(5));
+  src.created_at = s.Int(6);
+  return src;
+}
+
+std::optional<SourceRecord> SqliteTx::GetSource(std::string_view id) {
+  auto& s = db_.Prepare(
+      "SELECT id, name, auth, secret_sealed, token_hash, dedupe_fields, created_at FROM sources WHERE id = ?1");
+  s.Bind(1, id);
+  if (!s.Step()) return std::nullopt;
+  return ReadSource(s);
+}
+
+std::vector<SourceRecord> SqliteTx::ListSources() {
+  auto& s = db_.Prepare(
+      "SELECT id, name, auth, secret_sealed, token_hash, dedupe_fields, created_at FROM sources ORDER BY id");
+  std::vector<SourceRecord> out;
+  while (s.Step()) out.push_back(ReadSource(s));
+  return out;
+}
+
+std::optional<std::string> SqliteTx::InsertReceived(ReceivedRecord& r) {
+  if (r.status == "accepted") {
+    auto& seen = db_.Prepare(
+        "SELECT id FROM received WHERE source_id = ?1 AND dedupe_key = ?2 AND status = 'accepted'");
+    seen.Bind(1, r.source_id).Bind(2, r.dedupe_key);
+    if (seen.Step()) return seen.Text(0);
+  }
+  db_.Prepare(
+         "INSERT INTO received (id, source_id, dedupe_key, status, reason, event, received_at, "
+         "headers, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+      .Bind(1, r.id).Bind(2, r.source_id).Bind(3, r.dedupe_key).Bind(4, r.status).Bind(5, r.reason)
+      .Bind(6, r.event).Bind(7, r.received_at).Bind(8, EncodeHeaders(r.headers)).BindBlob(9, r.body).Run();
+  r.seq = db_.LastInsertRowId();
+  return std::nullopt;
+}
+
+ReceivedRecord SqliteTx::ReadReceived(const Statement& s) {
+  ReceivedRecord r;
+  r.seq = s.Int(0);
+  r.id = s.Text(1);
+  r.source_id = s.Text(2);
+  r.dedupe_key = s.Text(3);
+  r.status = s.Text(4);
+  r.reason = s.OptText(5);
+  r.event = s.OptText(6);
+  r.received_at = s.Int(7);
+  r.headers = DecodeHeaders(s.Text(8));
+  r.body = s.Blob(9);
+  return r;
+}
+
+std::optional<ReceivedRecord> SqliteTx::GetReceived(std::string_view id) {
+  auto& s = db_.Prepare(fmt::format("SELECT {} FROM received WHERE id = ?1", kReceivedColumns));
+  s.Bind(1, id);
+  if (!s.Step()) return std::nullopt;
+  return ReadReceived(s);
+}
+
+std::vector<ReceivedRecord> SqliteTx::ListReceived(const ReceivedFilter& f) {
+  auto& s = db_.Prepare(fmt::format(
+      "SELECT {} FROM received WHERE (?1 IS NULL OR source_id = ?1) AND (?2 IS NULL OR event = ?2) "
+      "AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR received_at >= ?4) "
+      "AND (?5 IS NULL OR received_at < ?5) AND (?6 IS NULL OR seq > ?6) ORDER BY seq LIMIT ?7",
+      kReceivedColumns));
+  s.Bind(1, f.source_id).Bind(2, f.event).Bind(3, f.status).Bind(4, f.since).Bind(5, f.until)
+      .Bind(6, f.after_seq).Bind(7, std::int64_t{f.limit});
+  std::vector<ReceivedRecord> out;
+  while (s.Step()) out.push_back(ReadReceived(s));
+  return out;
+}
+
+std::vector<ReceivedRecord> SqliteTx::AcceptedAfter(std::int64_t after_seq, int limit) {
+  auto& s = db_.Prepare(fmt::format(
+      "SELECT {} FROM received WHERE seq > ?1 AND status = 'accepted' ORDER BY seq LIMIT ?2",
+      kReceivedColumns));
+  s.Bind(1, after_seq).Bind(2, std::int64_t{limit});
+  std::vector<ReceivedRecord> out;
+  while (s.Step()) out.push_back(ReadReceived(s));
+  return out;
+}
+
+std::int64_t SqliteTx::ProjectionCheckpoint() {
+  auto& s = db_.Prepare("SELECT last_seq FROM projection_state WHERE name = 'receiver'");
+  return s.Step() ? s.Int(0) : 0;
+}
+
+std::int64_t SqliteTx::CountAcceptedAfter(std::int64_t seq) {
+  auto& s = db_.Prepare("SELECT COUNT(*) FROM received WHERE seq > ?1 AND status = 'accepted'");
+  s.Bind(1, seq);
+  return s.Step() ? s.Int(0) : 0;
+}
+
+void SqliteTx::SetProjectionCheckpoint(std::int64_t seq) {
+  db_.Prepare(
+         "INSERT INTO projection_state (name, last_seq) VALUES ('receiver', ?1) "
+         "ON CONFLICT (name) DO UPDATE SET last_seq = excluded.last_seq")
+      .Bind(1, seq).Run();
+}
+
+void SqliteTx::ClearProjections() {
+  for (const char* table : {"rx_leads", "rx_lead_campaigns", "rx_activity", "rx_campaigns",
+                            "rx_senders", "rx_replies"}) {
+    db_.Prepare(std::string("DELETE FROM ") + table).Run();
+  }
+  SetProjectionCheckpoint(0);
+}
+
+void SqliteTx::PutProjectedLead(const model::Lead& l, std::string_view version) {
+  db_.Prepare(
+         "INSERT INTO rx_leads (id, name, profile_url, email, company_name, location, job_title, "
+         "profile_image, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+         "ON CONFLICT (id) DO UPDATE SET name = excluded.name, profile_url = excluded.profile_url, "
+         "email = excluded.email, company_name = excluded.company_name, location = excluded.location, "
+         "job_title = excluded.job_title, profile_image = excluded.profile_image, "
+         "version = excluded.version WHERE excluded.version > rx_leads.version")
+      .Bind(1, l.id).Bind(2, l.name).Bind(3, l.profile_url).Bind(4, l.email).Bind(5, l.company_name)
+      .Bind(6, l.location).Bind(7, l.job_title).Bind(8, l.profile_image).Bind(9, version).Run();
+}
+
+void SqliteTx::PutLeadCampaignStatus(std::string_view lead_id, std::string_view campaign_id,
+                                     const std::optional<std::string>& status, std::string_view version) {
+  db_.Prepare(
+         "INSERT INTO rx_lead_campaigns (lead_id, campaign_id, latest_status, version) "
+         "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (lead_id, campaign_id) DO UPDATE SET "
+         "latest_status = excluded.latest_status, version = excluded.version "
+         "WHERE excluded.version > rx_lead_campaigns.version")
+      .Bind(1, lead_id).Bind(2, campaign_id).Bind(3, status).Bind(4, version).Run();
+}
+
+void SqliteTx::AddProjectedActivity(std::string_view lead_id, std::string_view campaign_id,
+                                    const model::Activity& a) {
+  db_.Prepare(
+         "INSERT INTO rx_activity (lead_id, campaign_id, action, action_time) VALUES (?1, ?2, ?3, ?4) "
+         "ON CONFLICT DO NOTHING")
+      .Bind(1, lead_id).Bind(2, campaign_id).Bind(3, a.action).Bind(4, a.action_time).Run();
+}
+
+void SqliteTx::PutProjectedCampaign(const model::Campaign& c, bool type_known, std::string_view version) {
+  auto& s = db_.Prepare(
+      "INSERT INTO rx_campaigns (id, name, campaign_type, total_leads, complete_end_of_sequence, version) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
+      "campaign_type = COALESCE(excluded.campaign_type, rx_campaigns.campaign_type), "
+      "total_leads = excluded.total_leads, complete_end_of_sequence = excluded.complete_end_of_sequence, "
+      "version = excluded.version WHERE excluded.version > rx_campaigns.version");
+  s.Bind(1, c.id).Bind(2, c.name).Bind(4, c.total_leads).Bind(5, c.complete_end_of_sequence).Bind(6, version);
+  if (type_known) s.Bind(3, model::ChannelName(c.campaign_type)); else s.BindNull(3);
+  s.Run();
+}
+
+void SqliteTx::PutProjectedSender(const model::Sender& sn, std::string_view version) {
+  db_.Prepare(
+         "INSERT INTO rx_senders (id, name, email, version) VALUES (?1, ?2, ?3, ?4) "
+         "ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, "
+         "version = excluded.version WHERE excluded.version > rx_senders.version")
+      .Bind(1, sn.id).Bind(2, sn.name).Bind(3, sn.email).Bind(4, version).Run();
+}
+
+void SqliteTx::AddReply(const ReplyRecord& r) {
+  db_.Prepare(
+         "INSERT INTO rx_replies (lead_id, campaign_id, replied_at, channel, event, text, received_id) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING")
+      .Bind(1, r.lead_id).Bind(2, r.campaign_id).Bind(3, r.replied_at).Bind(4, r.channel)
+      .Bind(5, r.event).Bind(6, r.text).Bind(7, r.received_id).Run();
+}
+
+std::optional<model::Lead> SqliteTx::GetProjectedLead(std::string_view id) {
+  auto& s = db_.Prepare(
+      "SELECT id, COALESCE(name, ''), profile_url, email, company_name, location, job_title, "
+      "profile_image FROM rx_leads WHERE id = ?1");
+  s.Bind(1, id);
+  if (!s.Step()) return std::nullopt;
+  return ReadLead(s);
+}
+
+std::vector<model::Lead> SqliteTx::ListProjectedLeads(const std::optional<std::string>& campaign_id,
+                                                      const std::optional<std::string>& status,
+                                                      const PageRequest& page) {
+  auto& s = db_.Prepare(
+      "SELECT id, COALESCE(name, ''), profile_url, email, company_name, location, job_title, "
+      "profile_image FROM rx_leads l WHERE id > ?1 AND (?2 IS NULL OR EXISTS (SELECT 1 FROM "
+      "rx_lead_campaigns c WHERE c.lead_id = l.id AND c.campaign_id = ?2 AND (?3 IS NULL OR "
+      "c.latest_status = ?3))) AND (?3 IS NULL OR ?2 IS NOT NULL OR EXISTS (SELECT 1 FROM "
+      "rx_lead_campaigns c WHERE c.lead_id = l.id AND c.latest_status = ?3)) ORDER BY id LIMIT ?4");
+  s.Bind(1, page.after.value_or("")).Bind(2, campaign_id).Bind(3, status).Bind(4, std::int64_t{page.limit});
+  std::vector<model::Lead> out;
+  while (s.Step()) out.push_back(ReadLead(s));
+  return out;
+}
+
+std::vector<model::Enrollment> SqliteTx::ProjectedEnrollments(std::string_view lead_id) {
+  // Every campaign the lead appears in: by status or by timeline alone.
+  auto& s = db_.Prepare(
+      "SELECT campaign_id, MAX(latest_status) FROM (SELECT campaign_id, latest_status FROM "
+      "rx_lead_campaigns WHERE lead_id = ?1 UNION ALL SELECT DISTINCT campaign_id, NULL FROM "
+      "rx_activity WHERE lead_id = ?1) GROUP BY campaign_id ORDER BY campaign_id");
+  s.Bind(1, lead_id);
+  std::vector<model::Enrollment> out;
+  while (s.Step()) {
+    model::Enrollment e;
+    e.campaign_id = s.Text(0);
+    e.lead_id = std::string(lead_id);
+    e.latest_status = s.OptText(1);
+    out.push_back(std::move(e));
+  }
+  auto& a = db_.Prepare(
+      "SELECT action, action_time FROM rx_activity WHERE lead_id = ?1 AND campaign_id = ?2 "
+      "ORDER BY action_time, action");
+  for (auto& e : out) {
+    a.Reset().Bind(1, lead_id).Bind(2, e.campaign_id);
+    while (a.Step()) e.activity.push_back({a.Text(0), a.Int(1)});
+  }
+  return out;
+}
+
+std::optional<model::Campaign> SqliteTx::GetProjectedCampaign(std::string_view id) {
+  auto& s = db_.Prepare(
+      "SELECT id, COALESCE(name, ''), COALESCE(campaign_type, ''), COALESCE(total_leads, 0), "
+      "COALESCE(complete_end_of_sequence, 0) FROM rx_campaigns WHERE id = ?1");
+  s.Bind(1, id);
+  if (!s.Step()) return std::nullopt;
+  return ReadCampaign(s);
+}
+
+std::vector<model::Campaign> SqliteTx::ListProjectedCampaigns(const PageRequest& page) {
+  auto& s = db_.Prepare(
+      "SELECT id, COALESCE(name, ''), COALESCE(campaign_type, ''), COALESCE(total_leads, 0), "
+      "COALESCE(complete_end_of_sequence, 0) FROM rx_campaigns WHERE id > ?1 ORDER BY id LIMIT ?2");
+  s.Bind(1, page.after.value_or("")).Bind(2, std::int64_t{page.limit});
+  std::vector<model::Campaign> out;
+  while (s.Step()) out.push_back(ReadCampaign(s));
+  return out;
+}
+
+std::int64_t SqliteTx::CountProjectedLeadsWithAction(std::string_view campaign_id,
+                                                     const std::vector<std::string>& actions) {
+  auto& s = db_.Prepare(
+      "SELECT COUNT(DISTINCT lead_id) FROM rx_activity WHERE campaign_id = ?1 "
+      "AND action IN (SELECT value FROM json_each(?2))");
+  s.Bind(1, campaign_id).Bind(2, EncodeStrings(actions));
+  return s.Step() ? s.Int(0) : 0;
+}
+
+std::int64_t SqliteTx::CountReceived(std::optional<Millis> since) {
+  auto& s = db_.Prepare("SELECT COUNT(*) FROM received WHERE ?1 IS NULL OR received_at >= ?1");
+  s.Bind(1, since);
+  return s.Step() ? s.Int(0) : 0;
+}
+
+std::int64_t SqliteTx::CountProjectedLeads() {
+  auto& s = db_.Prepare("SELECT COUNT(*) FROM rx_leads");
+  return s.Step() ? s.Int(0) : 0;
+}
+
+std::int64_t SqliteTx::CountReplies(std::optional<Millis> since) {
+  auto& s = db_.Prepare("SELECT COUNT(*) FROM rx_replies WHERE ?1 IS NULL OR replied_at >= ?1");
+  s.Bind(1, since);
+  return s.Step() ? s.Int(0) : 0;
+}
+
+std::vector<ReplyRecord> SqliteTx::ListReplies(std::optional<Millis> since, int limit,
+                                               const std::optional<ReplyRecord>& after) {
+  auto& s = db_.Prepare(
+      "SELECT lead_id, campaign_id, replied_at, channel, event, text, received_id FROM rx_replies "
+      "WHERE (?1 IS NULL OR replied_at >= ?1) AND (?3 IS NULL OR "
+      "(replied_at, lead_id, campaign_id, event) > (?3, ?4, ?5, ?6)) "
+      "ORDER BY replied_at, lead_id, campaign_id, event LIMIT ?2");
+  s.Bind(1, since).Bind(2, std::int64_t{limit});
+  if (after) s.Bind(3, after->replied_at).Bind(4, after->lead_id).Bind(5, after->campaign_id).Bind(6, after->event);
+  std::vector<ReplyRecord> out;
+  while (s.Step()) {
+    out.push_back({s.Text(0), s.Text(1), s.Int(2), s.OptText(3), s.Text(4), s.OptText(5), s.Text(6)});
+  }
+  return out;
+}
+
+}  // namespace hookline::store::sqlite
