@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "hookline/util/crypto.hpp"
 #include "hookline/util/ids.hpp"
 #include "hookline/util/time.hpp"
@@ -51,6 +53,34 @@ TEST(Crypto, HmacKnownAnswer) {
   // RFC 4231 test case 2.
   EXPECT_EQ(crypto::HexEncode(crypto::HmacSha256("Jefe", "what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(Crypto, Sha256KnownAnswers) {
+  EXPECT_EQ(crypto::Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(crypto::Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+// HMAC contexts are kept per key and thread and re-initialised per message: interleaved
+// keys, repeated messages, more keys than are kept, and other threads all give the answers
+// of a fresh computation (RFC 4231 cases 1 and 2).
+TEST(Crypto, HmacKeptContextsGiveFreshAnswers) {
+  const std::string key1(20, '\x0b');
+  const std::string case1 = "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7";
+  const std::string case2 = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(crypto::HexEncode(crypto::HmacSha256(key1, "Hi There")), case1);
+    EXPECT_EQ(crypto::HexEncode(crypto::HmacSha256("Jefe", "what do ya want for nothing?")), case2);
+  }
+  std::string first_of_many;
+  for (int i = 0; i < 1500; ++i) {  // more keys than a thread keeps
+    const std::string mac = crypto::HmacSha256("key-" + std::to_string(i), "message");
+    if (i == 0) first_of_many = mac;
+  }
+  EXPECT_EQ(crypto::HmacSha256("key-0", "message"), first_of_many);
+  EXPECT_EQ(crypto::HexEncode(crypto::HmacSha256(key1, "Hi There")), case1);
+  std::string from_thread;
+  std::thread([&] { from_thread = crypto::HexEncode(crypto::HmacSha256("Jefe", "what do ya want for nothing?")); }).join();
+  EXPECT_EQ(from_thread, case2);
 }
 
 TEST(Crypto, SecretBoxSealsAndDetectsTampering) {

@@ -1,31 +1,107 @@
 #include "hookline/util/crypto.hpp"
 
+#include <functional>
 #include <memory>
 #include <stdexcept>
+#include <string>
+#include <unordered_map>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
 namespace hookline::crypto {
 
+namespace {
+
+// Fetched once. OpenSSL 3's one-shot calls (SHA256(), HMAC()) look the algorithm up by name
+// on every call, under a lock all threads share; signing every delivery and fingerprinting
+// every projected activity made that lookup a visible cost.
+const EVP_MD* FetchedSha256() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (!md) throw std::runtime_error("OpenSSL has no SHA256");
+  return md;
+}
+
+EVP_MAC* FetchedHmac() {
+  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (!mac) throw std::runtime_error("OpenSSL has no HMAC");
+  return mac;
+}
+
+struct DigestContext {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~DigestContext() { EVP_MD_CTX_free(ctx); }
+};
+
+// This thread's HMAC contexts, one per key, each re-initialised (key kept) per message.
+// Bounded: emptied when full. Freeing a context cleanses the key inside it.
+class HmacContexts {
+ public:
+  ~HmacContexts() { Clear(); }
+
+  EVP_MAC_CTX* For(std::string_view key) {
+    if (auto it = by_key_.find(key); it != by_key_.end()) {
+      if (EVP_MAC_init(it->second, nullptr, 0, nullptr) != 1) throw std::runtime_error("HMAC init failed");
+      return it->second;
+    }
+    if (by_key_.size() >= kMaxKeys) Clear();
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(FetchedHmac());
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+    if (!ctx || EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) != 1) {
+      EVP_MAC_CTX_free(ctx);
+      throw std::runtime_error("HMAC init failed");
+    }
+    by_key_.emplace(std::string(key), ctx);
+    return ctx;
+  }
+
+ private:
+  static constexpr std::size_t kMaxKeys = 1024;
+
+  void Clear() {
+    for (auto& [key, ctx] : by_key_) {
+      EVP_MAC_CTX_free(ctx);
+      OPENSSL_cleanse(const_cast<char*>(key.data()), key.size());
+    }
+    by_key_.clear();
+  }
+
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view k) const { return std::hash<std::string_view>{}(k); }
+  };
+  std::unordered_map<std::string, EVP_MAC_CTX*, KeyHash, std::equal_to<>> by_key_;
+};
+
+}  // namespace
+
 std::string Sha256(std::string_view data) {
+  thread_local DigestContext digest;
   std::string out(SHA256_DIGEST_LENGTH, '\0');
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-         reinterpret_cast<unsigned char*>(out.data()));
+  unsigned int len = 0;
+  if (!digest.ctx || EVP_DigestInit_ex2(digest.ctx, FetchedSha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(digest.ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(digest.ctx, reinterpret_cast<unsigned char*>(out.data()), &len) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
   return out;
 }
 
 std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256(data)); }
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
+  thread_local HmacContexts contexts;
+  EVP_MAC_CTX* ctx = contexts.For(key);
   std::string out(EVP_MAX_MD_SIZE, '\0');
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-       reinterpret_cast<unsigned char*>(out.data()), &len);
+  std::size_t len = 0;
+  if (EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+      EVP_MAC_final(ctx, reinterpret_cast<unsigned char*>(out.data()), &len, out.size()) != 1) {
+    throw std::runtime_error("HMAC failed");
+  }
   out.resize(len);
   return out;
 }
