@@ -58,6 +58,8 @@ TEST(Crypto, HmacKnownAnswer) {
 TEST(Crypto, Sha256KnownAnswers) {
   EXPECT_EQ(crypto::Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(crypto::Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(crypto::Sha256Concat({"a", "", "bc"}), crypto::Sha256("abc"));
+  EXPECT_EQ(crypto::Sha256Concat({}), crypto::Sha256(""));
 }
 
 // HMAC contexts are kept per key and thread and re-initialised per message: interleaved

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cstring>
 
 #include <boost/json.hpp>
@@ -96,13 +97,13 @@ void ProjectionBatch::Add(const store::ReceivedRecord& record) {
         auto at_text = model::StringField(*entry, "action_time");
         auto at = at_text ? ParseIso8601(*at_text) : std::nullopt;
         if (!action || !at) continue;
-        activities_.insert({*lead_id, *campaign_id, std::string(*action), *at});
+        AddActivity({*lead_id, *campaign_id, std::string(*action), *at});
         own_action_seen |= *action == spec.action && *at == ts;
       }
     }
     if (!own_action_seen && event->timestamp) {
       // A payload without its history still says that this action happened.
-      activities_.insert({*lead_id, *campaign_id, std::string(spec.action), ts});
+      AddActivity({*lead_id, *campaign_id, std::string(spec.action), ts});
     }
     const char* text_field = nullptr;
     if (event->type == model::EventType::kMessageReplied || event->type == model::EventType::kInmailReplied) {
@@ -132,12 +133,23 @@ void ProjectionBatch::Apply(store::StoreTx& tx) const {
   for (const auto& [key, status] : statuses_) {
     tx.PutLeadCampaignStatus(status.value.lead_id, status.value.campaign_id, status.value.status, status.version);
   }
-  for (const auto& a : activities_) tx.AddProjectedActivity(a.lead_id, a.campaign_id, {a.action, a.at});
+  std::vector<const ActivityKey*> ordered;
+  ordered.reserve(activities_.size());
+  for (const auto& [fingerprint, key] : activities_) ordered.push_back(&key);
+  std::sort(ordered.begin(), ordered.end(), [](const ActivityKey* a, const ActivityKey* b) { return *a < *b; });
+  for (const ActivityKey* a : ordered) tx.AddProjectedActivity(a->lead_id, a->campaign_id, {a->action, a->at});
   for (const auto& reply : replies_) tx.AddReply(reply);
 }
 
-void ProjectionBatch::DropActivities(const std::function<bool(const ActivityKey&)>& already_stored) {
-  std::erase_if(activities_, already_stored);
+void ProjectionBatch::AddActivity(ActivityKey key) {
+  // Keyed by fingerprint: each entry is hashed once, and duplicates (the same history in
+  // many webhooks) cost a hash lookup rather than string comparisons.
+  const TimelineFingerprint fingerprint = key.Fingerprint();
+  activities_.try_emplace(fingerprint, std::move(key));
+}
+
+void ProjectionBatch::DropActivities(const std::function<bool(const TimelineFingerprint&)>& already_stored) {
+  std::erase_if(activities_, [&](const auto& entry) { return already_stored(entry.first); });
 }
 
 void ProjectWebhook(store::StoreTx& tx, const store::ReceivedRecord& record) {
@@ -146,9 +158,18 @@ void ProjectWebhook(store::StoreTx& tx, const store::ReceivedRecord& record) {
   batch.Apply(tx);
 }
 
-std::array<std::uint8_t, 16> ProjectionBatch::ActivityKey::Fingerprint() const {
-  const std::string digest = crypto::Sha256(fmt::format("{}\x1f{}\x1f{}\x1f{}", lead_id, campaign_id, action, at));
-  std::array<std::uint8_t, 16> out{};
+std::size_t ProjectionBatch::FingerprintHash::operator()(const TimelineFingerprint& f) const {
+  std::size_t h = 0;
+  std::memcpy(&h, f.data(), sizeof h);  // SHA-256 bytes are already uniform
+  return h;
+}
+
+TimelineFingerprint ProjectionBatch::ActivityKey::Fingerprint() const {
+  char at_text[24];
+  const auto at_end = std::to_chars(at_text, at_text + sizeof at_text, at).ptr;
+  const std::string digest = crypto::Sha256Concat(
+      {lead_id, "\x1f", campaign_id, "\x1f", action, "\x1f", std::string_view(at_text, at_end - at_text)});
+  TimelineFingerprint out{};
   std::memcpy(out.data(), digest.data(), out.size());
   return out;
 }
@@ -226,7 +247,7 @@ int Projector::CatchUp() {
     if (records.empty()) return total;
     ProjectionBatch batch;
     for (const auto& record : records) batch.Add(record);
-    batch.DropActivities([this](const ProjectionBatch::ActivityKey& a) { return timelines_.Contains(a.Fingerprint()); });
+    batch.DropActivities([this](const TimelineFingerprint& f) { return timelines_.Contains(f); });
     const std::int64_t through = records.back().seq;
     // The checkpoint and the projections it covers change in one transaction, and only if
     // nothing (a rebuild) moved the checkpoint since it was read.
@@ -237,7 +258,7 @@ int Projector::CatchUp() {
       return true;
     });
     if (!applied) continue;
-    for (const auto& a : batch.activities()) timelines_.Remember(a.Fingerprint());
+    for (const auto& [fingerprint, key] : batch.activities()) timelines_.Remember(fingerprint);
     applied_through_ = through;
     total += static_cast<int>(records.size());
     if (static_cast<int>(records.size()) < batch_) return total;

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <set>
+#include <unordered_map>
 #include <string>
 #include <vector>
 #include <condition_variable>
@@ -16,6 +16,9 @@
 
 namespace hookline::receiver {
 
+//! 16 bytes of SHA-256 naming a timeline entry (lead, campaign, action, time).
+using TimelineFingerprint = std::array<std::uint8_t, 16>;
+
 //! The projection writes of a batch of accepted webhooks, reduced in memory before they
 //! reach the store: of each value (lead, campaign, sender, status in a campaign) only the
 //! greatest version is kept, timelines and replies are sets. The store then keeps a value
@@ -23,20 +26,25 @@ namespace hookline::receiver {
 //! projections as applying webhook by webhook, in any order. Not thread-safe.
 class ProjectionBatch {
  public:
+  struct FingerprintHash {
+    std::size_t operator()(const TimelineFingerprint& f) const;
+  };
   struct ActivityKey {
     std::string lead_id, campaign_id, action;
     Millis at = 0;
     auto operator<=>(const ActivityKey&) const = default;
-    //! 16 bytes of SHA-256 naming this timeline entry.
-    std::array<std::uint8_t, 16> Fingerprint() const;
+    TimelineFingerprint Fingerprint() const;
   };
+  //! The batch's timeline entries, each once, by fingerprint.
+  using Activities = std::unordered_map<TimelineFingerprint, ActivityKey, FingerprintHash>;
 
   //! Parses `record`; unknown events and bodies that do not parse add nothing.
   void Add(const store::ReceivedRecord& record);
+  //! Writes the reduced batch; timeline entries in key order (the table's), for locality.
   void Apply(store::StoreTx& tx) const;
   //! Leaves out timeline entries the caller knows are stored already.
-  void DropActivities(const std::function<bool(const ActivityKey&)>& already_stored);
-  const std::set<ActivityKey>& activities() const { return activities_; }
+  void DropActivities(const std::function<bool(const TimelineFingerprint&)>& already_stored);
+  const Activities& activities() const { return activities_; }
 
  private:
   template <typename T>
@@ -55,7 +63,9 @@ class ProjectionBatch {
   std::map<std::string, Versioned<model::Campaign>> campaigns_;
   std::map<std::string, Versioned<model::Sender>> senders_;
   std::map<std::string, Versioned<Status>> statuses_;  // by lead and campaign
-  std::set<ActivityKey> activities_;
+  void AddActivity(ActivityKey key);
+
+  Activities activities_;
   std::vector<store::ReplyRecord> replies_;
 };
 
@@ -65,7 +75,7 @@ class ProjectionBatch {
 class TimelineMemory {
  public:
   explicit TimelineMemory(std::size_t slots);
-  using Fingerprint = std::array<std::uint8_t, 16>;
+  using Fingerprint = TimelineFingerprint;
   bool Contains(const Fingerprint& fingerprint) const;
   void Remember(const Fingerprint& fingerprint);
   void Clear();

@@ -79,17 +79,19 @@ class HmacContexts {
 
 }  // namespace
 
-std::string Sha256(std::string_view data) {
+std::string Sha256Concat(std::initializer_list<std::string_view> parts) {
   thread_local DigestContext digest;
   std::string out(SHA256_DIGEST_LENGTH, '\0');
   unsigned int len = 0;
-  if (!digest.ctx || EVP_DigestInit_ex2(digest.ctx, FetchedSha256(), nullptr) != 1 ||
-      EVP_DigestUpdate(digest.ctx, data.data(), data.size()) != 1 ||
-      EVP_DigestFinal_ex(digest.ctx, reinterpret_cast<unsigned char*>(out.data()), &len) != 1) {
+  bool ok = digest.ctx && EVP_DigestInit_ex2(digest.ctx, FetchedSha256(), nullptr) == 1;
+  for (const auto part : parts) ok = ok && EVP_DigestUpdate(digest.ctx, part.data(), part.size()) == 1;
+  if (!ok || EVP_DigestFinal_ex(digest.ctx, reinterpret_cast<unsigned char*>(out.data()), &len) != 1) {
     throw std::runtime_error("SHA-256 failed");
   }
   return out;
 }
+
+std::string Sha256(std::string_view data) { return Sha256Concat({data}); }
 
 std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256(data)); }
 

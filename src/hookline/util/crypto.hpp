@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,6 +10,8 @@ namespace hookline::crypto {
 
 //! Raw SHA-256 digest (32 bytes) of `data`.
 std::string Sha256(std::string_view data);
+//! Raw SHA-256 of the concatenation of `parts`, without building it.
+std::string Sha256Concat(std::initializer_list<std::string_view> parts);
 //! Lowercase hex SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);
 //! Raw HMAC-SHA256 (32 bytes).
