@@ -193,6 +193,9 @@ TEST_F(ProviderApiTest, BadInputGetsAClearErrorAndStoresNothing) {
       {"bad since", "GET", "/v1/events?since=yesterday", "", 400, "invalid_parameter", {}},
       {"unknown route", "GET", "/v1/nothing", "", 404, "not_found", {}},
       {"wrong method", "DELETE", "/v1/activities", "", 405, "method_not_allowed", {}},
+      {"idempotency key too long", "POST", "/v1/activities", Activity(), 400, "invalid_idempotency_key", {"Idempotency-Key: " + std::string(256, 'k')}},
+      {"activity with a query string", "POST", "/v1/activities?source=crm", "{\"event\": ", 400, "invalid_json", {}},
+      {"a longer path is another route", "POST", "/v1/activitiesx", Activity(), 404, "not_found", {}},
   };
   for (const auto& c : cases) {
     auto r = serve.Api(c.method, c.path, key, c.body, c.headers);

@@ -2,6 +2,9 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
+#include <variant>
 
 #include "hookline/api/router.hpp"
 #include "hookline/http/message.hpp"
@@ -17,6 +20,23 @@ using CompanyHandler = std::function<http::Response(RouteContext&, const store::
 using AuthWrap = std::function<RouteHandler(CompanyHandler)>;
 using WriteWork = std::function<http::Response(store::StoreTx&)>;
 using WriteFn = std::function<http::Response(RouteContext&, const store::Company&, WriteWork)>;
+
+//! The Idempotency-Key of a POST (none for other methods or when absent) and the hash of
+//! the request it guards.
+struct IdempotencyGuard {
+  std::optional<std::string> key;
+  std::string request_hash;
+};
+
+//! Reads the guard of `request`: a 400 answer when the key is malformed.
+std::variant<IdempotencyGuard, http::Response> ReadIdempotencyGuard(const http::Request& request);
+
+//! The body of an idempotent write job: a request already seen under its key within
+//! `window` gets the first answer (409 if the key came with another request) and `work`
+//! does not run; otherwise `work` runs and a 2xx answer is recorded under the key. Sets
+//! `*keep` to whether the job's writes are to be kept (not for a replay or a 4xx/5xx).
+http::Response RunIdempotent(store::StoreTx& tx, const IdempotencyGuard& guard, const store::Company& company,
+                             Millis now, Millis window, const WriteWork& work, bool* keep);
 
 //! Runs `work` as one write job. A 4xx/5xx answer rolls the job back. On POST with an
 //! Idempotency-Key, the key is checked and recorded in the same transaction, so a retried

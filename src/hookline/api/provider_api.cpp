@@ -54,6 +54,19 @@ std::variant<model::Lead, Problem> ParseLead(const json::object& body, std::stri
   return lead;
 }
 
+// Records an activity and answers 201 with its event, or the Problem (nothing written).
+http::Response RecordActivityAnswer(StoreTx& tx, std::string_view company_id,
+                                    const provider::ActivityRequest& request, Millis now, int* deliveries) {
+  auto recorded = provider::RecordActivity(tx, company_id, request, now);
+  if (auto* p = std::get_if<Problem>(&recorded)) return ProblemResponse(*p);
+  auto& r = std::get<provider::RecordedActivity>(recorded);
+  *deliveries = r.deliveries;
+  boost::system::error_code ec;
+  return JsonResponse(201, json::object{{"id", r.event.id},
+                                        {"event", r.event.event},
+                                        {"payload", json::parse(r.event.payload, ec)}});
+}
+
 json::object FunnelOf(StoreTx& tx, std::string_view company, const model::Campaign& campaign) {
   json::object funnel;
   for (const auto& stage : FunnelStages(campaign.campaign_type)) {
@@ -73,7 +86,9 @@ ProviderApi::ProviderApi(store::Store& store, const crypto::SecretBox& secrets, 
       secrets_(secrets),
       clock_(clock),
       on_new_deliveries_(std::move(on_new_deliveries)),
-      options_(options) {
+      options_(options),
+      route_handler_([this](const http::Request& r) { return router_.Route(r); }),
+      pool_(options.handler_threads) {
   endpoint_routes_ = std::make_unique<EndpointRoutes>(
       store_, secrets_, clock_, on_new_deliveries_,
       EndpointRouteOptions{options_.allow_private_endpoints, options_.secret_overlap});
@@ -82,6 +97,89 @@ ProviderApi::ProviderApi(store::Store& store, const crypto::SecretBox& secrets, 
 
 http::Response ProviderApi::Handle(const http::Request& request) const {
   return router_.Route(request);
+}
+
+void ProviderApi::HandleAsync(http::Request request, http::Respond respond) const {
+  const std::string_view target = request.target;
+  constexpr std::string_view kActivities = "/v1/activities";
+  if (request.method == "POST" && target.starts_with(kActivities) &&
+      (target.size() == kActivities.size() || target[kActivities.size()] == '?')) {
+    RecordActivityAsync(std::move(request), std::move(respond));
+    return;
+  }
+  pool_.Run(route_handler_, std::move(request), std::move(respond));
+}
+
+// The same checks and answers as the router's POST /v1/activities, but the answer comes
+// from the write's completion: no handler thread is parked on the commit, and the writer
+// hands the answer to an I/O thread instead of waking a waiting one.
+void ProviderApi::RecordActivityAsync(http::Request request, http::Respond respond) const {
+  auto company = Authenticate(request);
+  if (auto* refused = std::get_if<http::Response>(&company)) return respond(std::move(*refused));
+  auto body = ParseObjectBody(request);
+  if (auto* problem = std::get_if<Problem>(&body)) return respond(ProblemResponse(*problem));
+  auto activity = provider::ParseActivityRequest(std::get<json::object>(body));
+  if (auto* problem = std::get_if<Problem>(&activity)) return respond(ProblemResponse(*problem));
+  auto guard = ReadIdempotencyGuard(request);
+  if (auto* refused = std::get_if<http::Response>(&guard)) return respond(std::move(*refused));
+
+  struct Pending {
+    store::Company company;
+    provider::ActivityRequest activity;
+    IdempotencyGuard guard;
+    http::Response response;
+    int deliveries = 0;
+  };
+  auto pending = std::make_shared<Pending>(Pending{std::get<store::Company>(std::move(company)),
+                                                   std::get<provider::ActivityRequest>(std::move(activity)),
+                                                   std::get<IdempotencyGuard>(std::move(guard)), {}, 0});
+  const Millis now = clock_.Now();
+  auto job = [this, pending, now](StoreTx& tx) {
+    bool keep = false;
+    pending->response = RunIdempotent(
+        tx, pending->guard, pending->company, now, options_.idempotency_window,
+        [&](StoreTx& t) { return RecordActivityAnswer(t, pending->company.id, pending->activity, now, &pending->deliveries); },
+        &keep);
+    return keep;
+  };
+  auto done = [this, pending, respond](bool kept, std::exception_ptr error) {
+    if (error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        spdlog::error("recording an activity failed: {}", e.what());
+      }
+      respond(http::ErrorResponse(503, "store_unavailable", "the activity could not be recorded; send it again"));
+      return;
+    }
+    if (kept && pending->deliveries > 0 && on_new_deliveries_) on_new_deliveries_();
+    respond(std::move(pending->response));
+  };
+  try {
+    store_.WriteAsync(std::move(job), std::move(done));
+  } catch (const std::exception& e) {  // the store is shutting down
+    spdlog::warn("recording an activity refused: {}", e.what());
+    respond(http::ErrorResponse(503, "store_unavailable", "the activity could not be recorded; send it again"));
+  }
+}
+
+std::variant<store::Company, http::Response> ProviderApi::Authenticate(const http::Request& request) const {
+  auto header = request.Header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!header || header->size() <= kBearer.size() ||
+      !std::equal(kBearer.begin(), kBearer.end(), header->begin(),
+                  [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+    auto r = http::ErrorResponse(401, "unauthorized", "send the company API key as 'Authorization: Bearer <key>'");
+    r.headers.emplace_back("www-authenticate", "Bearer");
+    return r;
+  }
+  std::optional<store::Company> company = CompanyOfKey(HashApiKey(header->substr(kBearer.size())));
+  if (!company) {
+    auto r = http::ErrorResponse(401, "unauthorized", "the API key is not valid");
+    r.headers.emplace_back("www-authenticate", "Bearer");
+    return r;
+  }
+  return *std::move(company);
 }
 
 std::optional<store::Company> ProviderApi::CompanyOfKey(const std::string& key_hash) const {
@@ -108,24 +206,9 @@ void ProviderApi::AddRoutes() {
   // Wraps a handler with API-key authentication: it sees only its company.
   AuthWrap authed = [this](CompanyHandler handler) -> RouteHandler {
     return [this, handler = std::move(handler)](RouteContext& ctx) -> http::Response {
-      auto header = ctx.request.Header("authorization");
-      constexpr std::string_view kBearer = "Bearer ";
-      if (!header || header->size() <= kBearer.size() ||
-          !std::equal(kBearer.begin(), kBearer.end(), header->begin(),
-                      [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-        auto r = http::ErrorResponse(401, "unauthorized",
-                                     "send the company API key as 'Authorization: Bearer <key>'");
-        r.headers.emplace_back("www-authenticate", "Bearer");
-        return r;
-      }
-      const std::string hash = HashApiKey(header->substr(kBearer.size()));
-      const std::optional<store::Company> company = CompanyOfKey(hash);
-      if (!company) {
-        auto r = http::ErrorResponse(401, "unauthorized", "the API key is not valid");
-        r.headers.emplace_back("www-authenticate", "Bearer");
-        return r;
-      }
-      return handler(ctx, *company);
+      auto company = Authenticate(ctx.request);
+      if (auto* refused = std::get_if<http::Response>(&company)) return std::move(*refused);
+      return handler(ctx, std::get<store::Company>(company));
     };
   };
 
@@ -321,14 +404,7 @@ void ProviderApi::AddRoutes() {
     HL_TRY(request, provider::ParseActivityRequest(body));
     int deliveries = 0;
     http::Response response = write(ctx, c, [&](StoreTx& tx) {
-      auto recorded = provider::RecordActivity(tx, c.id, request, clock_.Now());
-      if (auto* p = std::get_if<Problem>(&recorded)) return ProblemResponse(*p);
-      auto& r = std::get<provider::RecordedActivity>(recorded);
-      deliveries = r.deliveries;
-      boost::system::error_code ec;
-      return JsonResponse(201, json::object{{"id", r.event.id},
-                                            {"event", r.event.event},
-                                            {"payload", json::parse(r.event.payload, ec)}});
+      return RecordActivityAnswer(tx, c.id, request, clock_.Now(), &deliveries);
     });
     if (deliveries > 0 && on_new_deliveries_) on_new_deliveries_();
     return response;

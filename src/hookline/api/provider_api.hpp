@@ -6,10 +6,12 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <variant>
 
 #include "hookline/api/endpoint_routes.hpp"
 #include "hookline/api/router.hpp"
 #include "hookline/http/message.hpp"
+#include "hookline/http/server.hpp"
 #include "hookline/store/store.hpp"
 #include "hookline/util/crypto.hpp"
 #include "hookline/util/time.hpp"
@@ -21,6 +23,8 @@ struct ProviderApiOptions {
   Millis idempotency_window = 24 * 3'600'000;
   //! How long a rotated-out secret keeps signing beside the new one.
   Millis secret_overlap = 24 * 3'600'000;
+  //! Threads for the routes that wait on the store (all but recording an activity).
+  int handler_threads = 32;
 };
 
 //! The provider's REST API (API.md, "Provider API"). Handlers are plain functions of the
@@ -31,10 +35,17 @@ class ProviderApi {
   ProviderApi(store::Store& store, const crypto::SecretBox& secrets, const Clock& clock,
               std::function<void()> on_new_deliveries, ProviderApiOptions options);
 
+  //! Answers `request` through `respond`: POST /v1/activities from its group commit, so no
+  //! thread waits for it; every other route on the API's handler pool.
+  void HandleAsync(http::Request request, http::Respond respond) const;
+  //! Answers any route on the calling thread, waiting for the store as needed.
   http::Response Handle(const http::Request& request) const;
 
  private:
   void AddRoutes();
+  void RecordActivityAsync(http::Request request, http::Respond respond) const;
+  //! The company of the request's API key, or the 401 to answer.
+  std::variant<store::Company, http::Response> Authenticate(const http::Request& request) const;
   //! The company of an API key hash: remembered for a minute after a store lookup (a key is
   //! never changed, only made), so a request does not open a read transaction to
   //! authenticate. Unknown keys are always looked up.
@@ -52,6 +63,8 @@ class ProviderApi {
   };
   mutable std::mutex keys_mu_;
   mutable std::unordered_map<std::string, KnownKey> known_keys_;
+  http::Handler route_handler_;
+  mutable http::HandlerPool pool_;  // last: destroyed first, once its handlers are done
 };
 
 //! "hlk_" + 32 random bytes in hex: a company's API key. Only its SHA-256 is stored.

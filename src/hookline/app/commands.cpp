@@ -169,8 +169,11 @@ int RunServe(const ServeOptions& options) {
   auto& dispatcher = delivery_stack.dispatcher();
   api::ProviderApi api(*store, secrets, SystemClock::Instance(), [&] { dispatcher.Notify(); },
                        {.allow_private_endpoints = options.delivery.allow_private_endpoints});
-  auto server = StartHttp(host, port, options.max_body_bytes, read_timeout, 32,
-                          http::Handler([&api](const http::Request& r) { return api.Handle(r); }));
+  // Activities are answered from their group commit; the other routes run on the API's pool.
+  auto server = StartHttp(host, port, options.max_body_bytes, read_timeout, 0,
+                          http::AsyncHandler([&api](http::Request r, http::Respond respond) {
+                            api.HandleAsync(std::move(r), std::move(respond));
+                          }));
   delivery_stack.Start();
   spdlog::info("hookline {} serving on {}:{} with {} store", HOOKLINE_VERSION, host, server->port(),
                store->Kind());
@@ -178,6 +181,8 @@ int RunServe(const ServeOptions& options) {
   const int signal = WaitForStopSignal(stop_signals);
   spdlog::info("received signal {}: stopping", signal);
   server->Stop();
+  // A barrier: activities already queued commit and answer before the API is destroyed.
+  store->Write([](store::StoreTx&) { return true; });
   delivery_stack.Stop();
   spdlog::info("stopped");
   return 0;

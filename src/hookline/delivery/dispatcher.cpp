@@ -84,8 +84,9 @@ void Dispatcher::WaitForRecords() {
 }
 
 void Dispatcher::Notify() {
-  notified_ = true;
-  sender_.Wake();
+  // One wake per loop turn is enough: a wake already sent and not yet taken is still due
+  // (it ends the next wait), so a burst of commits costs the caller one system call.
+  if (!notified_.exchange(true)) sender_.Wake();
 }
 
 void Dispatcher::Loop() {
