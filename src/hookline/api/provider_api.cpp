@@ -61,10 +61,11 @@ http::Response RecordActivityAnswer(StoreTx& tx, std::string_view company_id,
   if (auto* p = std::get_if<Problem>(&recorded)) return ProblemResponse(*p);
   auto& r = std::get<provider::RecordedActivity>(recorded);
   *deliveries = r.deliveries;
-  boost::system::error_code ec;
+  // The payload as built (the rendering stored and sent has the same values), not parsed
+  // back from its rendering.
   return JsonResponse(201, json::object{{"id", r.event.id},
                                         {"event", r.event.event},
-                                        {"payload", json::parse(r.event.payload, ec)}});
+                                        {"payload", std::move(r.payload)}});
 }
 
 json::object FunnelOf(StoreTx& tx, std::string_view company, const model::Campaign& campaign) {

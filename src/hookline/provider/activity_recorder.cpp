@@ -185,7 +185,8 @@ std::variant<RecordedActivity, Problem> RecordActivity(store::StoreTx& tx,
   event.sender_id = request.sender_id;
   event.occurred_at = occurred_at;
   event.created_at = now;
-  event.payload = model::RenderWebhookJson(model::BuildPayload(parts));
+  recorded.payload = model::BuildPayload(parts);
+  event.payload = model::RenderWebhookJson(recorded.payload);
   tx.InsertEvent(event);
 
   recorded.deliveries = delivery::FanOut(tx, event, now);

@@ -30,6 +30,8 @@ std::variant<ActivityRequest, Problem> ParseActivityRequest(const boost::json::v
 
 struct RecordedActivity {
   store::EventRecord event;
+  //! The payload as built, before rendering: `event.payload` is its rendering.
+  boost::json::object payload;
   int deliveries = 0;
 };
 
