@@ -3,7 +3,9 @@
 // group commit), or not at all.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "harness.hpp"
@@ -69,6 +71,45 @@ TEST(HttpServer, StopClosesTheListeningPort) {
   const auto started = std::chrono::steady_clock::now();
   EXPECT_EQ(Call("GET", url).status, 0);  // no answer: refused
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds{5});
+}
+
+// Stop answers the requests already read before it closes: a request whose handler answers
+// only after Stop has begun (the port already refuses new connections) still gets its
+// answer, marked to close the connection.
+TEST(HttpServer, StopAnswersTheRequestsInProgress) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<http::Respond> held;
+  http::Server server({}, http::AsyncHandler([&](http::Request, http::Respond respond) {
+    std::lock_guard lock(mu);
+    held = std::move(respond);
+    cv.notify_all();
+  }));
+  server.Start();
+  const std::string url = UrlOf(server, "/slow");
+  HttpResult answer;
+  std::thread client([&] { answer = Call("POST", url, "{}"); });
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds{10}, [&] { return held.has_value(); }));
+  }
+  std::thread stopper([&] { server.Stop(); });
+  // Stop has begun once the port refuses connections; only then is the request answered.
+  bool refused = false;
+  for (int i = 0; i < 500 && !refused; ++i) {
+    refused = Call("GET", UrlOf(server, "/probe")).status == 0;
+    if (!refused) std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  EXPECT_TRUE(refused);
+  http::Response late;
+  late.status = 201;
+  late.body = "{\"answered\":\"late\"}";
+  (*held)(std::move(late));
+  stopper.join();
+  client.join();
+  EXPECT_EQ(answer.status, 201);
+  EXPECT_EQ(answer.body, "{\"answered\":\"late\"}");
+  EXPECT_EQ(answer.headers["connection"], "close");
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -90,6 +93,28 @@ struct Server::Impl {
   std::vector<std::thread> threads;
   std::atomic<bool> running{false};
   std::uint16_t bound_port = 0;
+  // Requests read and not yet answered: Stop waits for them.
+  std::mutex busy_mu;
+  std::condition_variable busy_cv;
+  int busy = 0;
+
+  // Counts one request from when it is read until its answer is written.
+  class BusyRequest {
+   public:
+    explicit BusyRequest(Impl& impl) : impl_(impl) {
+      std::lock_guard lock(impl_.busy_mu);
+      ++impl_.busy;
+    }
+    ~BusyRequest() {
+      std::lock_guard lock(impl_.busy_mu);
+      if (--impl_.busy == 0) impl_.busy_cv.notify_all();
+    }
+    BusyRequest(const BusyRequest&) = delete;
+    BusyRequest& operator=(const BusyRequest&) = delete;
+
+   private:
+    Impl& impl_;
+  };
 
   Impl(ServerOptions o, AsyncHandler h) : options(std::move(o)), handler(std::move(h)) {}
 
@@ -209,8 +234,8 @@ struct Server::Impl {
         }
         break;
       }
+      BusyRequest busy_request(*this);
       auto message = parser.release();
-      const bool keep_alive = message.keep_alive();
       Request request;
       request.method = std::string(message.method_string());
       request.target = std::string(message.target());
@@ -223,6 +248,8 @@ struct Server::Impl {
       }
       request.body = std::move(message.body());
       Response response = co_await Dispatch(std::move(request));
+      // Once stopping, the answer closes the connection: no request follows it.
+      const bool keep_alive = message.keep_alive() && running;
       co_await WriteResponse(stream, response, version, keep_alive, options.read_timeout);
       if (!keep_alive) break;
     }
@@ -286,6 +313,21 @@ const std::string& Server::host() const { return impl_->options.host; }
 void Server::Stop() {
   auto& s = *impl_;
   if (!s.running.exchange(false)) return;
+  // Stop accepting at once (on an I/O thread: the acceptor is theirs), then let the
+  // requests in progress be answered while the I/O threads still run.
+  std::promise<void> accepting_stopped;
+  asio::post(s.io, [&s, &accepting_stopped] {
+    boost::system::error_code ignored;
+    s.acceptor.close(ignored);
+    accepting_stopped.set_value();
+  });
+  accepting_stopped.get_future().wait();
+  {
+    std::unique_lock lock(s.busy_mu);
+    if (!s.busy_cv.wait_for(lock, s.options.stop_grace, [&s] { return s.busy == 0; })) {
+      spdlog::warn("stopping with {} requests unanswered after {} ms", s.busy, s.options.stop_grace.count());
+    }
+  }
   s.io.stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();

@@ -30,6 +30,8 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};  //!< keep-alive wait for the next request
   int io_threads = 2;
   int handler_threads = 32;  //!< for a blocking Handler: they may wait on durable commits
+  //! How long Stop waits for requests already read to be answered.
+  std::chrono::milliseconds stop_grace{5'000};
 };
 
 //! An HTTP/1.1 server (Boost.Beast). A blocking Handler runs on a pool, never on the I/O
@@ -52,7 +54,10 @@ class Server {
   //! The bound port (after Start).
   std::uint16_t port() const;
   const std::string& host() const;
-  //! Stops accepting, closes connections, joins threads. Idempotent.
+  //! Stops accepting at once; answers the requests already read (each with `Connection:
+  //! close`), waiting up to options.stop_grace for their handlers; then closes the
+  //! connections and joins its threads. Idle keep-alive connections are closed unanswered.
+  //! Idempotent.
   void Stop();
 
  private:
