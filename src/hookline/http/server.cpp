@@ -88,6 +88,9 @@ struct Server::Impl {
   Handler blocking_handler;
   AsyncHandler handler;
   asio::io_context io;
+  // Keeps the I/O threads running until Stop, even with nothing pending (so what Stop posts
+  // to them always runs).
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   std::optional<HandlerPool> handler_pool;  // only for a blocking Handler
   tcp::acceptor acceptor{io};
   std::vector<std::thread> threads;
@@ -298,6 +301,7 @@ void Server::Start() {
   s.acceptor.listen(asio::socket_base::max_listen_connections);
   s.bound_port = s.acceptor.local_endpoint().port();
   s.running = true;
+  s.keep_running.emplace(s.io.get_executor());
   asio::co_spawn(s.io, s.Accept(), asio::detached);
   for (int i = 0; i < std::max(1, s.options.io_threads); ++i) {
     s.threads.emplace_back([&s] {
@@ -328,6 +332,7 @@ void Server::Stop() {
       spdlog::warn("stopping with {} requests unanswered after {} ms", s.busy, s.options.stop_grace.count());
     }
   }
+  s.keep_running.reset();
   s.io.stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
