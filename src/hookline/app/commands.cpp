@@ -167,13 +167,16 @@ int RunServe(const ServeOptions& options) {
 
   DeliveryStack delivery_stack(*store, secrets, std::move(delivery_config));
   auto& dispatcher = delivery_stack.dispatcher();
+  // Declared before the API so that it is destroyed after it: the API's pool may still
+  // answer a request while it winds down, and an answer goes through the server.
+  std::unique_ptr<http::Server> server;
   api::ProviderApi api(*store, secrets, SystemClock::Instance(), [&] { dispatcher.Notify(); },
                        {.allow_private_endpoints = options.delivery.allow_private_endpoints});
   // Activities are answered from their group commit; the other routes run on the API's pool.
-  auto server = StartHttp(host, port, options.max_body_bytes, read_timeout, 0,
-                          http::AsyncHandler([&api](http::Request r, http::Respond respond) {
-                            api.HandleAsync(std::move(r), std::move(respond));
-                          }));
+  server = StartHttp(host, port, options.max_body_bytes, read_timeout, 0,
+                     http::AsyncHandler([&api](http::Request r, http::Respond respond) {
+                       api.HandleAsync(std::move(r), std::move(respond));
+                     }));
   delivery_stack.Start();
   spdlog::info("hookline {} serving on {}:{} with {} store", HOOKLINE_VERSION, host, server->port(),
                store->Kind());
@@ -204,14 +207,15 @@ int RunReceive(const ReceiveOptions& options) {
   std::optional<std::string> token_hash;
   if (options.api_token) token_hash = crypto::Sha256(*options.api_token);
   if (!token_hash) spdlog::warn("no --api-token: the query API is off, ingest still works");
+  std::unique_ptr<http::Server> server;  // destroyed after the API, as in RunServe
   api::ReceiverApi api(*store, secrets, SystemClock::Instance(), token_hash, [&] { projector.Notify(); },
                        [&] { forwarding.dispatcher().Notify(); }, options.delivery.allow_private_endpoints);
   // Ingests are answered from their group commit (no thread waits per request); queries run
   // on the API's own pool.
-  auto server = StartHttp(host, port, options.max_body_bytes, read_timeout, 0,
-                          http::AsyncHandler([&api](http::Request r, http::Respond respond) {
-                            api.HandleAsync(std::move(r), std::move(respond));
-                          }));
+  server = StartHttp(host, port, options.max_body_bytes, read_timeout, 0,
+                     http::AsyncHandler([&api](http::Request r, http::Respond respond) {
+                       api.HandleAsync(std::move(r), std::move(respond));
+                     }));
   projector.Start();
   forwarding.Start();
   projector.Notify();  // catch up with whatever was stored before a restart

@@ -87,6 +87,11 @@ struct Server::Impl {
   ServerOptions options;
   Handler blocking_handler;
   AsyncHandler handler;
+  // Requests read and not yet answered: Stop waits for them. Declared before `io`, so they
+  // outlive it: destroying `io` destroys the sessions still suspended, which uncount.
+  std::mutex busy_mu;
+  std::condition_variable busy_cv;
+  int busy = 0;
   asio::io_context io;
   // Keeps the I/O threads running until Stop, even with nothing pending (so what Stop posts
   // to them always runs).
@@ -96,10 +101,6 @@ struct Server::Impl {
   std::vector<std::thread> threads;
   std::atomic<bool> running{false};
   std::uint16_t bound_port = 0;
-  // Requests read and not yet answered: Stop waits for them.
-  std::mutex busy_mu;
-  std::condition_variable busy_cv;
-  int busy = 0;
 
   // Counts one request from when it is read until its answer is written.
   class BusyRequest {
