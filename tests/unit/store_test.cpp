@@ -153,6 +153,54 @@ TEST(SqliteStore, UpgradeFromSchema4FlagsPendingPerLeadDeliveries) {
   db.ResetStatements();
 }
 
+// Every combination of the event list's filters, and its cursor, against a filter applied
+// by hand over the same events (the lead, campaign and cursor conditions take different
+// statements, so each combination is its own query).
+TEST(SqliteStore, EventListFiltersAndCursorAgreeWithAFilterByHand) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  std::vector<EventRecord> all;
+  store->Write([&](StoreTx& tx) {
+    for (int i = 0; i < 60; ++i) {
+      EventRecord e;
+      e.id = "msg_" + std::to_string(i);
+      e.company_id = i % 10 == 9 ? "other" : "c";
+      e.event = i % 2 ? "invite-sent" : "message-sent";
+      e.lead_id = "lead-" + std::to_string(i % 3);
+      e.campaign_id = "camp-" + std::to_string(i % 4);
+      e.sender_id = "s";
+      e.occurred_at = 1000 + i;
+      e.payload = "{}";
+      tx.InsertEvent(e);
+      all.push_back(e);
+    }
+    return true;
+  });
+  for (const std::optional<std::string>& lead : {std::optional<std::string>{}, std::optional<std::string>{"lead-1"}}) {
+    for (const std::optional<std::string>& campaign : {std::optional<std::string>{}, std::optional<std::string>{"camp-1"}}) {
+      for (const std::optional<std::int64_t>& before : {std::optional<std::int64_t>{}, std::optional<std::int64_t>{40}}) {
+        std::vector<std::string> expected;
+        for (auto it = all.rbegin(); it != all.rend(); ++it) {
+          if (it->company_id != "c" || (lead && it->lead_id != *lead) || (campaign && it->campaign_id != *campaign) ||
+              (before && it->seq >= *before) || it->event != "invite-sent") {
+            continue;
+          }
+          if (expected.size() < 5) expected.push_back(it->id);
+        }
+        EXPECT_FALSE(expected.empty());  // every combination matches something
+        std::vector<std::string> got;
+        store->Read([&](StoreTx& tx) {
+          for (const auto& e : tx.ListEvents({.company_id = "c", .event = "invite-sent", .lead_id = lead,
+                                              .campaign_id = campaign, .before_seq = before, .limit = 5})) {
+            got.push_back(e.id);
+          }
+        });
+        EXPECT_EQ(got, expected) << lead.value_or("-") << " " << campaign.value_or("-") << " " << before.value_or(-1);
+      }
+    }
+  }
+}
+
 TEST(SqliteStore, EnrollmentKeepsCampaignCounters) {
   TempDir dir;
   auto store = OpenStore("sqlite:" + dir.File("db"));

@@ -230,12 +230,16 @@ std::optional<EventRecord> SqliteTx::GetEvent(std::string_view company, std::str
 }
 
 std::vector<EventRecord> SqliteTx::ListEvents(const EventFilter& f) {
+  // The lead, campaign and cursor conditions are written only when given: written as
+  // "(?3 IS NULL OR lead_id = ?3)" they kept SQLite from using events_by_lead or
+  // events_by_campaign, or the cursor's range, and every filtered page scanned the
+  // company's events from the newest. (One cached statement per combination.)
   auto& s = db_.Prepare(fmt::format(
-      "SELECT {} FROM events WHERE company_id = ?1 AND (?2 IS NULL OR event = ?2) "
-      "AND (?3 IS NULL OR lead_id = ?3) AND (?4 IS NULL OR campaign_id = ?4) "
-      "AND (?5 IS NULL OR occurred_at >= ?5) AND (?6 IS NULL OR occurred_at < ?6) "
-      "AND (?7 IS NULL OR seq < ?7) ORDER BY seq DESC LIMIT ?8",
-      kEventColumns));
+      "SELECT {} FROM events WHERE company_id = ?1 AND (?2 IS NULL OR event = ?2){}{} "
+      "AND (?5 IS NULL OR occurred_at >= ?5) AND (?6 IS NULL OR occurred_at < ?6){} "
+      "ORDER BY seq DESC LIMIT ?8",
+      kEventColumns, f.lead_id ? " AND lead_id = ?3" : "", f.campaign_id ? " AND campaign_id = ?4" : "",
+      f.before_seq ? " AND seq < ?7" : ""));
   s.Bind(1, f.company_id).Bind(2, f.event).Bind(3, f.lead_id).Bind(4, f.campaign_id)
       .Bind(5, f.since).Bind(6, f.until).Bind(7, f.before_seq).Bind(8, std::int64_t{f.limit});
   std::vector<EventRecord> out;
