@@ -201,6 +201,74 @@ TEST(SqliteStore, EventListFiltersAndCursorAgreeWithAFilterByHand) {
   }
 }
 
+// Paging the raw log and the replies with a cursor (and `since`) visits each row once, in
+// order, the same as one unpaged read: the cursor conditions are index ranges now.
+TEST(SqliteStore, RawLogAndRepliesPageThroughEveryRowOnce) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  store->Write([&](StoreTx& tx) {
+    for (int i = 0; i < 25; ++i) {
+      ReceivedRecord r;
+      r.id = "rcv_" + std::to_string(i);
+      r.source_id = i % 2 ? "a" : "b";
+      r.dedupe_key = "k" + std::to_string(i);
+      r.status = "accepted";
+      r.received_at = 1000 + i;
+      r.body = "{}";
+      tx.InsertReceived(r);
+      // Replies with repeated times, so the cursor's tie-break columns matter.
+      tx.AddReply({"lead-" + std::to_string(i % 4), "camp", 5000 + i / 3, "email", "email-replied", "t", r.id});
+    }
+    return true;
+  });
+  auto page_received = [&](std::optional<std::string> source, std::optional<Millis> since) {
+    std::vector<std::string> ids;
+    ReceivedFilter filter{.source_id = source, .since = since, .limit = 4};
+    for (;;) {
+      std::vector<ReceivedRecord> page;
+      store->Read([&](StoreTx& tx) { page = tx.ListReceived(filter); });
+      for (const auto& r : page) ids.push_back(r.id);
+      if (page.size() < 4) return ids;
+      filter.after_seq = page.back().seq;
+    }
+  };
+  auto unpaged_received = [&](std::optional<std::string> source, std::optional<Millis> since) {
+    std::vector<std::string> ids;
+    store->Read([&](StoreTx& tx) {
+      for (const auto& r : tx.ListReceived({.source_id = source, .since = since, .limit = 1000})) ids.push_back(r.id);
+    });
+    return ids;
+  };
+  EXPECT_EQ(page_received(std::nullopt, std::nullopt).size(), 25u);
+  EXPECT_EQ(page_received(std::nullopt, std::nullopt), unpaged_received(std::nullopt, std::nullopt));
+  EXPECT_EQ(page_received("a", 1010), unpaged_received("a", 1010));
+  EXPECT_EQ(page_received("a", 1010).size(), 7u);  // 11, 13, ..., 23
+
+  auto page_replies = [&](std::optional<Millis> since) {
+    std::vector<std::string> ids;
+    std::optional<ReplyRecord> after;
+    for (;;) {
+      std::vector<ReplyRecord> page;
+      store->Read([&](StoreTx& tx) { page = tx.ListReplies(since, 3, after); });
+      for (const auto& r : page) ids.push_back(r.received_id);
+      if (page.size() < 3) return ids;
+      after = page.back();
+    }
+  };
+  std::vector<std::string> all_replies;
+  store->Read([&](StoreTx& tx) {
+    for (const auto& r : tx.ListReplies(std::nullopt, 1000, std::nullopt)) all_replies.push_back(r.received_id);
+  });
+  EXPECT_EQ(all_replies.size(), 25u);
+  EXPECT_EQ(page_replies(std::nullopt), all_replies);
+  std::vector<std::string> since_replies;
+  store->Read([&](StoreTx& tx) {
+    for (const auto& r : tx.ListReplies(5004, 1000, std::nullopt)) since_replies.push_back(r.received_id);
+  });
+  EXPECT_EQ(since_replies.size(), 13u);  // replied_at 5004..5008: i = 12..24
+  EXPECT_EQ(page_replies(5004), since_replies);
+}
+
 TEST(SqliteStore, EnrollmentKeepsCampaignCounters) {
   TempDir dir;
   auto store = OpenStore("sqlite:" + dir.File("db"));

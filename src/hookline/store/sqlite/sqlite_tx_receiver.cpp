@@ -85,10 +85,13 @@ std::optional<ReceivedRecord> SqliteTx::GetReceived(std::string_view id) {
 }
 
 std::vector<ReceivedRecord> SqliteTx::ListReceived(const ReceivedFilter& f) {
+  // The cursor as a plain range on seq (seqs start at 1): written "(?6 IS NULL OR seq > ?6)"
+  // it made every page scan the table from the start, so an export or replay paging through
+  // N webhooks read on the order of N^2 rows.
   auto& s = db_.Prepare(fmt::format(
       "SELECT {} FROM received WHERE (?1 IS NULL OR source_id = ?1) AND (?2 IS NULL OR event = ?2) "
       "AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR received_at >= ?4) "
-      "AND (?5 IS NULL OR received_at < ?5) AND (?6 IS NULL OR seq > ?6) ORDER BY seq LIMIT ?7",
+      "AND (?5 IS NULL OR received_at < ?5) AND seq > coalesce(?6, 0) ORDER BY seq LIMIT ?7",
       kReceivedColumns));
   s.Bind(1, f.source_id).Bind(2, f.event).Bind(3, f.status).Bind(4, f.since).Bind(5, f.until)
       .Bind(6, f.after_seq).Bind(7, std::int64_t{f.limit});
@@ -287,10 +290,13 @@ std::int64_t SqliteTx::CountReplies(std::optional<Millis> since) {
 
 std::vector<ReplyRecord> SqliteTx::ListReplies(std::optional<Millis> since, int limit,
                                                const std::optional<ReplyRecord>& after) {
+  // One lower bound on replied_at (the later of `since` and the cursor's), written so that
+  // SQLite can start the index range there: with "?1 IS NULL OR ..." every page scanned the
+  // replies from the oldest, and an export paging through N replies read ~N^2 rows.
   auto& s = db_.Prepare(
       "SELECT lead_id, campaign_id, replied_at, channel, event, text, received_id FROM rx_replies "
-      "WHERE (?1 IS NULL OR replied_at >= ?1) AND (?3 IS NULL OR "
-      "(replied_at, lead_id, campaign_id, event) > (?3, ?4, ?5, ?6)) "
+      "WHERE replied_at >= max(coalesce(?1, -9223372036854775808), coalesce(?3, -9223372036854775808)) "
+      "AND (?3 IS NULL OR (replied_at, lead_id, campaign_id, event) > (?3, ?4, ?5, ?6)) "
       "ORDER BY replied_at, lead_id, campaign_id, event LIMIT ?2");
   s.Bind(1, since).Bind(2, std::int64_t{limit});
   if (after) s.Bind(3, after->replied_at).Bind(4, after->lead_id).Bind(5, after->campaign_id).Bind(6, after->event);
