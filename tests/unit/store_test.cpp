@@ -269,6 +269,53 @@ TEST(SqliteStore, RawLogAndRepliesPageThroughEveryRowOnce) {
   EXPECT_EQ(page_replies(5004), since_replies);
 }
 
+// Requeueing by event, by endpoint, by both or by neither (each its own statement now)
+// touches exactly the deliveries the filter names, within the company.
+TEST(SqliteStore, RequeueTouchesExactlyTheFilteredDeliveries) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  store->Write([&](StoreTx& tx) {
+    for (const char* company : {"c", "other"}) {
+      for (int ep = 0; ep < 3; ++ep) {
+        EndpointRecord e;
+        e.id = std::string(company) + "-ep" + std::to_string(ep);
+        e.company_id = company;
+        e.url = "http://127.0.0.1:9/";
+        e.secret_sealed = "x";
+        tx.InsertEndpoint(e);
+        for (int ev = 0; ev < 4; ++ev) {
+          DeliveryRecord d;
+          d.event_id = std::string(company) + "-msg" + std::to_string(ev);
+          d.endpoint_id = e.id;
+          d.company_id = company;
+          d.status = DeliveryStatus::kFailed;
+          d.created_at = 100 * ev;
+          tx.InsertDelivery(d);
+        }
+      }
+    }
+    return true;
+  });
+  auto requeue = [&](std::optional<std::string> event, std::optional<std::string> endpoint,
+                     std::optional<Millis> since = std::nullopt) {
+    int changed = 0;
+    store->Write([&](StoreTx& tx) {
+      changed = tx.RequeueDeliveries({.company_id = "c", .event_id = event, .endpoint_id = endpoint,
+                                      .statuses = {DeliveryStatus::kFailed}, .since = since},
+                                     1000);
+      return false;  // each case starts from the same state
+    });
+    return changed;
+  };
+  EXPECT_EQ(requeue("c-msg1", std::nullopt), 3);
+  EXPECT_EQ(requeue(std::nullopt, "c-ep2"), 4);
+  EXPECT_EQ(requeue("c-msg1", "c-ep2"), 1);
+  EXPECT_EQ(requeue(std::nullopt, std::nullopt), 12);
+  EXPECT_EQ(requeue(std::nullopt, std::nullopt, 200), 6);
+  EXPECT_EQ(requeue("other-msg1", std::nullopt), 0);  // another company's event
+  EXPECT_EQ(requeue(std::nullopt, "other-ep0"), 0);
+}
+
 TEST(SqliteStore, EnrollmentKeepsCampaignCounters) {
   TempDir dir;
   auto store = OpenStore("sqlite:" + dir.File("db"));
