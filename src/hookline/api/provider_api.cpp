@@ -96,10 +96,6 @@ ProviderApi::ProviderApi(store::Store& store, const crypto::SecretBox& secrets, 
   AddRoutes();
 }
 
-http::Response ProviderApi::Handle(const http::Request& request) const {
-  return router_.Route(request);
-}
-
 void ProviderApi::HandleAsync(http::Request request, http::Respond respond) const {
   const std::string_view target = request.target;
   constexpr std::string_view kActivities = "/v1/activities";

@@ -38,8 +38,6 @@ class ProviderApi {
   //! Answers `request` through `respond`: POST /v1/activities from its group commit, so no
   //! thread waits for it; every other route on the API's handler pool.
   void HandleAsync(http::Request request, http::Respond respond) const;
-  //! Answers any route on the calling thread, waiting for the store as needed.
-  http::Response Handle(const http::Request& request) const;
 
  private:
   void AddRoutes();

@@ -115,8 +115,6 @@ ReceiverApi::ReceiverApi(store::Store& store, const crypto::SecretBox& secrets, 
   AddRoutes();
 }
 
-http::Response ReceiverApi::Handle(const http::Request& request) const { return router_.Route(request); }
-
 void ReceiverApi::HandleAsync(http::Request request, http::Respond respond) const {
   if (request.method == "POST" && request.target.starts_with("/ingest/")) {
     auto target = boost::urls::parse_origin_form(request.target);

@@ -29,8 +29,6 @@ class ReceiverApi {
               std::optional<std::string> api_token_hash, std::function<void()> on_stored,
               std::function<void()> on_forwarding, bool allow_private_endpoints, int query_threads = 16);
 
-  //! Answers on the calling thread (blocking while an ingest commits).
-  http::Response Handle(const http::Request& request) const;
   //! For the server's I/O threads: an ingest is answered from its group commit without a
   //! thread waiting; every other route runs on a pool of `query_threads`.
   void HandleAsync(http::Request request, http::Respond respond) const;
