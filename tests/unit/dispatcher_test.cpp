@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <deque>
 #include <functional>
+#include <mutex>
+#include <thread>
 
 #include "hookline/signing/webhook_signature.hpp"
 #include "scripted_sender.hpp"
@@ -153,6 +156,61 @@ TEST_F(DispatcherTest, RedirectsAreFailuresAndRetryAfterIsHonoured) {
   EXPECT_EQ(Delivery().status, store::DeliveryStatus::kPending);  // 301 counted as a failure
   dispatcher->RunOnce(std::chrono::milliseconds{0});
   EXPECT_EQ(Delivery().next_attempt_at, clock_.Now() + 120'000);
+}
+
+
+// Records how long the dispatcher's loop asks each Poll to wait; answers nothing.
+class WaitRecordingSender final : public http::HttpSender {
+ public:
+  void Start(http::OutboundRequest request) override { started.push_back(std::move(request.url)); }
+  std::vector<http::OutboundResult> Poll(std::chrono::milliseconds wait) override {
+    std::lock_guard lock(mu);
+    if (waits.size() < 200) {
+      waits.push_back(wait.count());
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds{1});  // enough seen; stay cheap
+    }
+    cv.notify_all();
+    return {};
+  }
+  std::size_t InFlight() const override { return 0; }
+  void Wake() override {}
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::int64_t> waits;
+  std::vector<std::string> started;
+};
+
+// A per-lead endpoint whose lead has an earlier delivery waiting for a retry in an hour: the
+// later one is due but cannot be sent. The loop must wait for its idle tick, not loop on a
+// zero wait claiming nothing (as it did: a core spent until the retry).
+TEST_F(DispatcherTest, ADueDeliveryThatCannotBeSentDoesNotSpinTheLoop) {
+  store_->Write([&](store::StoreTx& tx) {
+    auto ep = *tx.GetEndpoint(kCompany, "ep_1");
+    ep.ordering = store::Ordering::kPerLead;
+    tx.UpdateEndpoint(ep);
+    const auto first = tx.ListDeliveriesOfEvent(kCompany, event_id_).at(0);
+    tx.RecordAttempt({0, first.id, clock_.Now(), 3, 500, std::nullopt, "oops"},
+                     {first.id, store::DeliveryStatus::kPending, 1, clock_.Now() + 3'600'000, clock_.Now()});
+    auto later = hookline::testing::InviteSent(clock_.Now() + 1000);
+    EXPECT_TRUE(std::holds_alternative<provider::RecordedActivity>(
+        provider::RecordActivity(tx, kCompany, later, clock_.Now())));
+    return true;
+  });
+  WaitRecordingSender sender;
+  DispatcherOptions options;
+  options.idle_wait = 1000;
+  Dispatcher dispatcher(*store_, sender, clock_, RetryPolicy({0, 3'600'000}, 0.0), box_, options);
+  dispatcher.Start();
+  {
+    std::unique_lock lock(sender.mu);
+    ASSERT_TRUE(sender.cv.wait_for(lock, std::chrono::seconds{20}, [&] { return sender.waits.size() >= 50; }));
+  }
+  dispatcher.Stop(std::chrono::milliseconds{0});
+  EXPECT_TRUE(sender.started.empty());
+  const auto zero_waits = std::count(sender.waits.begin(), sender.waits.end(), 0);
+  EXPECT_LE(zero_waits, 2) << "of " << sender.waits.size() << " polls";
 }
 
 }  // namespace

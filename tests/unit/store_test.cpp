@@ -396,6 +396,7 @@ TEST(SqliteStore, ClaimsLeaseDueDeliveriesOnce) {
     tx.DisableEndpoint("ep_1", "test", 7000);
     tx.ReleaseAllLeases();
     EXPECT_TRUE(tx.ClaimDueDeliveries(7000, 20000, {.limit = 10}).empty());  // disabled endpoints wait
+    EXPECT_EQ(tx.NextDueAt(), std::nullopt);  // and so are not due: nothing would claim them
     return true;
   });
 }

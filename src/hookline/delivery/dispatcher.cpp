@@ -137,6 +137,7 @@ void Dispatcher::StartClaim() {
     }
   }
   last_claim_limit_ = limit;
+  last_claim_at_ = now;
   claim_outstanding_ = true;
   claim_wanted_ = false;
   auto claimed = std::make_shared<std::vector<store::ClaimedDelivery>>();
@@ -266,9 +267,17 @@ std::chrono::milliseconds Dispatcher::IdleWait() {
   if (!in_flight_.empty() || claim_outstanding_) return std::chrono::milliseconds{options_.idle_wait};
   std::optional<Millis> next;
   store_.Read([&](store::StoreTx& tx) { next = tx.NextDueAt(); });
-  Millis wait = options_.idle_wait;
-  if (next) wait = std::clamp<Millis>(*next - clock_.Now(), 0, options_.idle_wait);
-  return std::chrono::milliseconds{wait};
+  if (!next) return std::chrono::milliseconds{options_.idle_wait};
+  // Due at the last claim and not taken: a per-lead delivery behind an earlier one, an
+  // endpoint with its circuit open. Looked at again on the idle tick; a zero wait here
+  // would loop, claiming nothing, until it could be sent (hours, behind a retry).
+  if (*next <= last_claim_at_) return std::chrono::milliseconds{options_.idle_wait};
+  const Millis wait = *next - clock_.Now();
+  if (wait <= 0) {
+    claim_wanted_ = true;  // came due since the last claim
+    return std::chrono::milliseconds{0};
+  }
+  return std::chrono::milliseconds{std::min<Millis>(wait, options_.idle_wait)};
 }
 
 void Dispatcher::Refill(EndpointState& state, Millis now) const {

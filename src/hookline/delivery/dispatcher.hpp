@@ -133,6 +133,7 @@ class Dispatcher {
   std::condition_variable inbox_cv_;
   std::optional<std::vector<store::ClaimedDelivery>> inbox_;  //!< the answer to the outstanding claim
   int last_claim_limit_ = 0;
+  Millis last_claim_at_ = 0;  //!< the clock's time the last claim looked for due deliveries
   std::unordered_map<std::string, EndpointState> endpoints_;
   std::atomic<bool> running_{false};
   std::atomic<bool> claiming_{true};

@@ -327,7 +327,7 @@ class StoreTx {
   virtual int RequeueDeliveries(const RequeueFilter& filter, Millis now) = 0;
   virtual EndpointStats GetEndpointStats(std::string_view endpoint_id, Millis since) = 0;
   virtual void RecordAttempt(const AttemptRecord& attempt, const DeliveryUpdate& update) = 0;
-  //! When the next pending delivery falls due, if any.
+  //! When the next pending delivery of an enabled endpoint falls due, if any.
   virtual std::optional<Millis> NextDueAt() = 0;
   //! Drops every lease (a single-node store at start: no other process holds any).
   virtual void ReleaseAllLeases() = 0;

@@ -208,6 +208,14 @@ DROP INDEX deliveries_per_lead;
 CREATE INDEX deliveries_per_lead ON deliveries (endpoint_id, lead_id, occurred_at, event_seq)
   WHERE status = 'pending' AND lead_ordered = 1;
 )sql"},
+      {6, "claims read only claimable deliveries; two indexes nothing reads are dropped", R"sql(
+DROP INDEX deliveries_due;
+DROP INDEX attempts_by_time;
+DROP INDEX deliveries_due_by_endpoint;
+CREATE INDEX deliveries_available_by_endpoint
+  ON deliveries (endpoint_id, max(next_attempt_at, coalesce(lease_until, 0)))
+  WHERE status = 'pending';
+)sql"},
   };
   return *migrations;
 }

@@ -147,6 +147,29 @@ std::vector<AttemptRecord> SqliteTx::ListAttempts(std::int64_t delivery_id) {
   return out;
 }
 
+namespace {
+
+// When a pending delivery may be claimed: when it is due and nobody holds a lease on it.
+// Written exactly as in the index deliveries_available_by_endpoint (migration 6), so that a
+// claim reads only what it may take: were the lease a condition beside the index, every
+// claim would step over the deliveries already claimed and still in flight (up to 128 per
+// endpoint), each a table lookup.
+constexpr std::string_view kAvailableAt = "max(d.next_attempt_at, coalesce(d.lease_until, 0))";
+
+// The ids of endpoints with something pending, as `pending(id)`, found by hopping from one
+// endpoint id to the next in the pending-only index (one seek per such endpoint): idle
+// endpoints cost nothing, however many there are. Its last row is NULL.
+constexpr std::string_view kEndpointsWithPending =
+    "WITH RECURSIVE pending(id) AS ("
+    " SELECT (SELECT MIN(endpoint_id) FROM deliveries INDEXED BY deliveries_available_by_endpoint"
+    "  WHERE status = 'pending')"
+    " UNION ALL"
+    " SELECT (SELECT MIN(endpoint_id) FROM deliveries INDEXED BY deliveries_available_by_endpoint"
+    "  WHERE status = 'pending' AND endpoint_id > pending.id)"
+    " FROM pending WHERE pending.id IS NOT NULL)";
+
+}  // namespace
+
 std::vector<ClaimedDelivery> SqliteTx::ClaimDueDeliveries(Millis now, Millis lease_until,
                                                           const ClaimLimits& limits) {
   // Each endpoint's due deliveries come from its own index range, so a claim costs the same
@@ -157,19 +180,11 @@ std::vector<ClaimedDelivery> SqliteTx::ClaimDueDeliveries(Millis now, Millis lea
   const std::set<std::string, std::less<>> skip(limits.skip_endpoints.begin(), limits.skip_endpoints.end());
   std::vector<std::pair<std::string, bool>> endpoints;  // id, per-lead ordering
   {
-    // Only endpoints with something pending, found by hopping from one endpoint id to the
-    // next in the pending-only index (one seek per such endpoint): idle endpoints cost
-    // nothing, however many there are.
-    auto& s = db_.Prepare(
-        "WITH RECURSIVE pending(id) AS ("
-        " SELECT (SELECT MIN(endpoint_id) FROM deliveries INDEXED BY deliveries_due_by_endpoint"
-        "  WHERE status = 'pending')"
-        " UNION ALL"
-        " SELECT (SELECT MIN(endpoint_id) FROM deliveries INDEXED BY deliveries_due_by_endpoint"
-        "  WHERE status = 'pending' AND endpoint_id > pending.id)"
-        " FROM pending WHERE pending.id IS NOT NULL)"
-        " SELECT e.id, e.ordering FROM pending JOIN endpoints e ON e.id = pending.id"
-        " WHERE e.disabled = 0 AND e.deleted_at IS NULL");
+    // Only enabled endpoints with something pending.
+    static const std::string sql = std::string(kEndpointsWithPending) +
+                                   " SELECT e.id, e.ordering FROM pending JOIN endpoints e ON e.id = pending.id"
+                                   " WHERE e.disabled = 0 AND e.deleted_at IS NULL";
+    auto& s = db_.Prepare(sql);
     while (s.Step()) {
       std::string id = s.Text(0);
       if (!skip.contains(id)) endpoints.emplace_back(std::move(id), s.Text(1) == "per_lead");
@@ -181,22 +196,24 @@ std::vector<ClaimedDelivery> SqliteTx::ClaimDueDeliveries(Millis now, Millis lea
     auto operator<=>(const Candidate&) const = default;
   };
   std::vector<Candidate> candidates;
-  constexpr std::string_view kDue =
-      "SELECT d.id, d.next_attempt_at FROM deliveries d"
-      " WHERE d.endpoint_id = ?1 AND d.status = 'pending' AND d.next_attempt_at <= ?2"
-      "  AND (d.lease_until IS NULL OR d.lease_until <= ?2)";
+  static const std::string due = fmt::format(
+      "SELECT d.id, {0} FROM deliveries d WHERE d.endpoint_id = ?1 AND d.status = 'pending' AND {0} <= ?2",
+      kAvailableAt);
   constexpr std::string_view kEarlierPendingForLead =
       "  AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id"
       "   AND p.lead_id = d.lead_id AND p.status = 'pending' AND p.lead_ordered = 1"
       "   AND (p.occurred_at < d.occurred_at"
       "   OR (p.occurred_at = d.occurred_at AND p.event_seq < d.event_seq)))";
-  constexpr std::string_view kOrder = " ORDER BY d.next_attempt_at, d.id LIMIT ?3";
-  static const std::string due_sql = std::string(kDue) + std::string(kOrder);
-  static const std::string due_per_lead_sql =
-      std::string(kDue) + std::string(kEarlierPendingForLead) + std::string(kOrder);
+  static const std::string order = fmt::format(" ORDER BY {}, d.id LIMIT ?3", kAvailableAt);
+  static const std::string due_sql = due + order;
+  static const std::string due_per_lead_sql = due + std::string(kEarlierPendingForLead) + order;
+  // No endpoint can bring more than the whole claim takes: under load a claim refills the
+  // few slots answers just freed, and reading a full per-endpoint batch from each endpoint to
+  // keep a handful was most of its cost.
+  const std::int64_t per_endpoint = std::max(0, std::min(limits.per_endpoint, limits.limit));
   for (const auto& [endpoint_id, per_lead] : endpoints) {
     auto& s = db_.Prepare(per_lead ? due_per_lead_sql : due_sql);
-    s.Bind(1, endpoint_id).Bind(2, now).Bind(3, std::int64_t{limits.per_endpoint});
+    s.Bind(1, endpoint_id).Bind(2, now).Bind(3, per_endpoint);
     while (s.Step()) candidates.push_back({s.Int(1), s.Int(0)});
   }
   std::sort(candidates.begin(), candidates.end());  // oldest due first, across endpoints
@@ -322,8 +339,16 @@ void SqliteTx::RecordAttempt(const AttemptRecord& a, const DeliveryUpdate& u) {
 }
 
 std::optional<Millis> SqliteTx::NextDueAt() {
-  auto& s = db_.Prepare(
-      "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'");
+  // Disabled and deleted endpoints' deliveries are never claimed, so they are not due: a
+  // dispatcher waiting for them would wake (and claim nothing) in a loop. A leased delivery
+  // is due when its lease runs out. One seek per endpoint with something pending, as in
+  // the claim.
+  static const std::string sql = fmt::format(
+      "{} SELECT MIN((SELECT MIN({}) FROM deliveries d INDEXED BY deliveries_available_by_endpoint"
+      "  WHERE d.endpoint_id = e.id AND d.status = 'pending'))"
+      " FROM pending JOIN endpoints e ON e.id = pending.id WHERE e.disabled = 0 AND e.deleted_at IS NULL",
+      kEndpointsWithPending, kAvailableAt);
+  auto& s = db_.Prepare(sql);
   if (!s.Step()) return std::nullopt;
   return s.OptInt(0);
 }
