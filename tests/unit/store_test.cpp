@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdlib>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -101,6 +103,99 @@ TEST(SqliteStore, AFailedJobRollsBackAloneAndRethrows) {
     EXPECT_FALSE(tx.GetLead("c", "thrown"));
     EXPECT_TRUE(tx.GetLead("c", "kept"));
   });
+}
+
+// Jobs queued together share one transaction. They run without savepoints; when one fails
+// the batch is rolled back and run again with a savepoint each, so the failed job leaves
+// nothing, the others commit, and every answer comes from the run that committed.
+TEST(SqliteStore, AFailedJobInAGroupCommitRollsBackAloneAndAnswersComeFromTheCommittedRun) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> blocking;
+  // The first job holds the writer until the others are queued, so they form one batch.
+  store->WriteAsync([&, released](StoreTx&) {
+    blocking.set_value();
+    released.wait();
+    return true;
+  }, [](bool, std::exception_ptr) {});
+  blocking.get_future().wait();
+
+  int runs_a = 0, runs_b = 0, runs_c = 0, runs_d = 0;
+  std::string drawn_by_a, seen_by_b;
+  std::vector<std::promise<std::pair<bool, bool>>> answers(4);  // ok, threw
+  auto answer = [&](int i) {
+    return [&answers, i](bool ok, std::exception_ptr error) { answers[i].set_value({ok, error != nullptr}); };
+  };
+  store->WriteAsync([&](StoreTx& tx) {
+    ++runs_a;
+    drawn_by_a = "lead-" + std::to_string(runs_a * 1000 + std::rand() % 1000);  // differs per run
+    tx.UpsertLead("c", {drawn_by_a, "A"});
+    return true;
+  }, answer(0));
+  store->WriteAsync([&](StoreTx& tx) {
+    ++runs_b;
+    auto leads = tx.ListLeads("c", {std::nullopt, 10});
+    seen_by_b = leads.empty() ? "" : leads.front().id;
+    tx.UpsertLead("c", {"rolled-back", "B"});
+    return false;
+  }, answer(1));
+  store->WriteAsync([&](StoreTx& tx) -> bool {
+    ++runs_c;
+    tx.UpsertLead("c", {"thrown", "C"});
+    throw std::runtime_error("boom");
+  }, answer(2));
+  store->WriteAsync([&](StoreTx& tx) {
+    ++runs_d;
+    tx.UpsertLead("c", {"kept", "D"});
+    return true;
+  }, answer(3));
+  release.set_value();
+
+  EXPECT_EQ(answers[0].get_future().get(), std::make_pair(true, false));
+  EXPECT_EQ(answers[1].get_future().get(), std::make_pair(false, false));
+  EXPECT_EQ(answers[2].get_future().get(), std::make_pair(false, true));
+  EXPECT_EQ(answers[3].get_future().get(), std::make_pair(true, false));
+  EXPECT_EQ(runs_a, 2);  // before the failure, then with savepoints
+  EXPECT_EQ(runs_b, 2);
+  EXPECT_EQ(runs_c, 1);  // the first run stopped at b
+  EXPECT_EQ(runs_d, 1);
+  EXPECT_EQ(seen_by_b, drawn_by_a);  // b's answer saw what a committed, not a's first draw
+  store->Read([&](StoreTx& tx) {
+    EXPECT_TRUE(tx.GetLead("c", drawn_by_a));
+    EXPECT_EQ(tx.ListLeads("c", {std::nullopt, 10}).size(), 2u);  // a's lead and "kept"
+    EXPECT_FALSE(tx.GetLead("c", "rolled-back"));
+    EXPECT_FALSE(tx.GetLead("c", "thrown"));
+    EXPECT_TRUE(tx.GetLead("c", "kept"));
+  });
+}
+
+// Without a failure, each job of a batch runs once.
+TEST(SqliteStore, JobsOfABatchWithoutFailuresRunOnce) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> blocking;
+  store->WriteAsync([&, released](StoreTx&) {
+    blocking.set_value();
+    released.wait();
+    return true;
+  }, [](bool, std::exception_ptr) {});
+  blocking.get_future().wait();
+  std::vector<int> runs(20, 0);
+  std::vector<std::promise<bool>> done(runs.size());
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    store->WriteAsync([&, i](StoreTx& tx) {
+      ++runs[i];
+      tx.UpsertLead("c", {"lead-" + std::to_string(i), "N"});
+      return true;
+    }, [&, i](bool ok, std::exception_ptr) { done[i].set_value(ok); });
+  }
+  release.set_value();
+  for (auto& d : done) EXPECT_TRUE(d.get_future().get());
+  EXPECT_EQ(runs, std::vector<int>(runs.size(), 1));
 }
 
 TEST(SqliteStore, DataSurvivesReopenAndMigrationsRunOnce) {

@@ -414,6 +414,7 @@ void ProviderApi::AddRoutes() {
     HL_TRY(endpoint_id, OptionalString(body, "endpoint_id", 128));
     int queued = 0;
     auto response = write(ctx, c, [&](StoreTx& tx) {
+      queued = 0;  // the job may run again (Store::Write)
       auto event = tx.GetEvent(c.id, ctx.params[0]);
       if (!event) return ProblemResponse(NotFound(fmt::format("event '{}' does not exist", ctx.params[0])));
       const Millis now = clock_.Now();

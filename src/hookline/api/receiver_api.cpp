@@ -410,16 +410,19 @@ http::Response ReceiverApi::ReplayToEndpoint(const json::object& body, const jso
   for (;;) {
     std::vector<store::ReceivedRecord> page;
     store_.Read([&](store::StoreTx& tx) { page = tx.ListReceived(filter); });
+    std::int64_t page_queued = 0;
     store_.Write([&](store::StoreTx& tx) {
+      page_queued = 0;  // the job may run again (Store::Write)
       for (const auto& r : page) {
         if (!event_types.empty() &&
             std::find(event_types.begin(), event_types.end(), r.event.value_or("")) == event_types.end()) {
           continue;
         }
-        queued += receiver::ReplayToEndpoint(tx, r, endpoint, clock_.Now());
+        page_queued += receiver::ReplayToEndpoint(tx, r, endpoint, clock_.Now());
       }
       return true;
     });
+    queued += page_queued;
     if (page.size() < static_cast<size_t>(filter.limit)) break;
     filter.after_seq = page.back().seq;
   }

@@ -137,7 +137,8 @@ void IngestAsync(store::Store& store, SourceCache& sources, const crypto::Secret
 
   auto job = [pending, now](store::StoreTx& tx) {
     pending->duplicate_of = tx.InsertReceived(pending->record);
-    if (pending->duplicate_of) return false;
+    // A duplicate wrote nothing: true spares the batch a second run (Store::WriteAsync).
+    if (pending->duplicate_of) return true;
     if (pending->event) pending->effects.forwarded = ForwardReceived(tx, pending->record, *pending->event, now);
     return true;
   };

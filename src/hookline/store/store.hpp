@@ -404,6 +404,12 @@ class Store {
   //! returns false or throws, its own changes are rolled back and the others still commit;
   //! the exception is rethrown here. Returns what `job` returned. Throws StoreError if the
   //! commit fails (then nothing of `job` was stored).
+  //!
+  //! `job` may run twice before its transaction commits: when any job sharing the
+  //! transaction fails, the whole batch is rolled back and run again, each job under its own
+  //! savepoint. So a job sets, never accumulates, what it hands back, and leaves its inputs
+  //! as they were; only its last run counts. A job that changed nothing should not fail
+  //! (return false) merely to report something: that costs the whole batch a second run.
   virtual bool Write(std::function<bool(StoreTx&)> job) = 0;
 
   //! What an asynchronous write reports: what the job returned, or the exception it (or the
