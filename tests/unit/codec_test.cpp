@@ -24,6 +24,7 @@ TEST_P(ReferenceExample, ParsesAndRendersBackIdentically) {
   EXPECT_EQ(event->company_id, "67787093-cc3a-44ca-8a12-5bf1afa3194c");
   ASSERT_TRUE(event->timestamp);
   EXPECT_EQ(RenderWebhookJson(event->document), original);
+  EXPECT_EQ(RenderWebhookJson(json::value(event->document)), original);  // as a value, too
 }
 
 // Rebuilding each example from typed parts gives the same bytes: BuildPayload knows the

@@ -62,10 +62,14 @@ http::Response RecordActivityAnswer(StoreTx& tx, std::string_view company_id,
   auto& r = std::get<provider::RecordedActivity>(recorded);
   *deliveries = r.deliveries;
   // The payload as built (the rendering stored and sent has the same values), not parsed
-  // back from its rendering.
-  return JsonResponse(201, json::object{{"id", r.event.id},
-                                        {"event", r.event.event},
-                                        {"payload", std::move(r.payload)}});
+  // back from its rendering; moved in (an initializer list, or an object passed as a
+  // json::value const&, would copy it).
+  json::object body;
+  body.reserve(3);
+  body.emplace("id", r.event.id);
+  body.emplace("event", r.event.event);
+  body.emplace("payload", std::move(r.payload));
+  return JsonResponse(201, json::value(std::move(body)));
 }
 
 json::object FunnelOf(StoreTx& tx, std::string_view company, const model::Campaign& campaign) {

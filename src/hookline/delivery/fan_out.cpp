@@ -24,6 +24,7 @@ int FanOut(store::StoreTx& tx, const store::EventRecord& event, Millis now,
   for (const auto& endpoint : tx.ListAllEndpoints(event.company_id)) {
     if (endpoint.id == except_endpoint_id || !endpoint.Subscribes(event.event)) continue;
     store::DeliveryRecord delivery = NewDelivery(event, endpoint.id, now);
+    delivery.lead_ordered = endpoint.ordering == store::Ordering::kPerLead;
     if (endpoint.disabled) {
       delivery.status = store::DeliveryStatus::kSkipped;
       delivery.next_attempt_at.reset();

@@ -4,6 +4,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
 
 namespace hookline::model {
 
@@ -11,59 +12,78 @@ namespace {
 
 void AppendIndent(std::string& out, int depth) { out.append(static_cast<size_t>(depth) * 2, ' '); }
 
-void RenderValue(const json::value& v, int depth, std::string& out) {
-  switch (v.kind()) {
-    case json::kind::object: {
-      const auto& o = v.get_object();
-      if (o.empty()) {
-        out += "{}";
-        return;
-      }
-      out += "{\n";
-      bool first = true;
-      for (const auto& kv : o) {
-        if (!first) out += ",\n";
-        first = false;
-        AppendIndent(out, depth + 1);
-        out += json::serialize(kv.key());
-        out += ": ";
-        RenderValue(kv.value(), depth + 1, out);
-      }
-      out += '\n';
-      AppendIndent(out, depth);
-      out += '}';
+// Renders values into one string; the scalars and keys go through one Boost.JSON serializer
+// and a stack buffer, not a string allocated per field.
+class PayloadRenderer {
+ public:
+  explicit PayloadRenderer(std::string& out) : out_(out) {}
+
+  void Object(const json::object& o, int depth) {
+    if (o.empty()) {
+      out_ += "{}";
       return;
     }
-    case json::kind::array: {
-      const auto& a = v.get_array();
-      if (a.empty()) {
-        out += "[]";
-        return;
-      }
-      out += "[\n";
-      bool first = true;
-      for (const auto& item : a) {
-        if (!first) out += ",\n";
-        first = false;
-        AppendIndent(out, depth + 1);
-        RenderValue(item, depth + 1, out);
-      }
-      out += '\n';
-      AppendIndent(out, depth);
-      out += ']';
-      return;
+    out_ += "{\n";
+    bool first = true;
+    for (const auto& kv : o) {
+      if (!first) out_ += ",\n";
+      first = false;
+      AppendIndent(out_, depth + 1);
+      serializer_.reset(kv.key());
+      Drain();
+      out_ += ": ";
+      Value(kv.value(), depth + 1);
     }
-    case json::kind::double_:
-      if (!std::isfinite(v.get_double())) {
-        out += "null";
-        return;
-      }
-      out += json::serialize(v);
-      return;
-    default:
-      out += json::serialize(v);
+    out_ += '\n';
+    AppendIndent(out_, depth);
+    out_ += '}';
   }
-}
+
+  void Value(const json::value& v, int depth) {
+    switch (v.kind()) {
+      case json::kind::object:
+        Object(v.get_object(), depth);
+        return;
+      case json::kind::array: {
+        const auto& a = v.get_array();
+        if (a.empty()) {
+          out_ += "[]";
+          return;
+        }
+        out_ += "[\n";
+        bool first = true;
+        for (const auto& item : a) {
+          if (!first) out_ += ",\n";
+          first = false;
+          AppendIndent(out_, depth + 1);
+          Value(item, depth + 1);
+        }
+        out_ += '\n';
+        AppendIndent(out_, depth);
+        out_ += ']';
+        return;
+      }
+      case json::kind::double_:
+        if (!std::isfinite(v.get_double())) {
+          out_ += "null";
+          return;
+        }
+        [[fallthrough]];
+      default:
+        serializer_.reset(&v);
+        Drain();
+    }
+  }
+
+ private:
+  void Drain() {
+    char buffer[256];
+    while (!serializer_.done()) out_.append(serializer_.read(buffer));
+  }
+
+  std::string& out_;
+  json::serializer serializer_;
+};
 
 json::value Nullable(const std::optional<std::string>& s) {
   return s ? json::value(*s) : json::value(nullptr);
@@ -74,7 +94,14 @@ json::value Nullable(const std::optional<std::string>& s) {
 std::string RenderWebhookJson(const json::value& value) {
   std::string out;
   out.reserve(2048);
-  RenderValue(value, 0, out);
+  PayloadRenderer(out).Value(value, 0);
+  return out;
+}
+
+std::string RenderWebhookJson(const json::object& object) {
+  std::string out;
+  out.reserve(2048);
+  PayloadRenderer(out).Object(object, 0);
   return out;
 }
 

@@ -19,6 +19,8 @@ namespace json = boost::json;
 //! that is not finite (a literal like 1e999 overflows when parsed) renders as null, as
 //! JSON.stringify does, so the output is always valid JSON.
 std::string RenderWebhookJson(const json::value& value);
+//! The same for an object, without first copying it into a json::value.
+std::string RenderWebhookJson(const json::object& object);
 
 //! Everything that goes into one webhook body.
 struct PayloadParts {

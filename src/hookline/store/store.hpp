@@ -91,6 +91,9 @@ struct DeliveryRecord {
   std::optional<Millis> next_attempt_at = std::nullopt;
   Millis created_at = 0;
   Millis updated_at = 0;
+  //! At insert: whether the endpoint orders per lead, when the caller knows (fan-out has
+  //! the endpoint at hand); unset, the store looks it up.
+  std::optional<bool> lead_ordered = std::nullopt;
 };
 
 struct AttemptRecord {

@@ -91,11 +91,12 @@ void SqliteTx::InsertDelivery(const DeliveryRecord& d) {
          "INSERT INTO deliveries (event_id, endpoint_id, company_id, status, attempts, "
          "next_attempt_at, created_at, updated_at, lead_id, occurred_at, event_seq, lead_ordered) "
          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-         " coalesce((SELECT ordering = 'per_lead' FROM endpoints WHERE id = ?2), 0))")
+         " coalesce(?12, (SELECT ordering = 'per_lead' FROM endpoints WHERE id = ?2), 0))")
       .Bind(1, d.event_id).Bind(2, d.endpoint_id).Bind(3, d.company_id)
       .Bind(4, DeliveryStatusName(d.status)).Bind(5, std::int64_t{d.attempts})
       .Bind(6, d.next_attempt_at).Bind(7, d.created_at).Bind(8, d.updated_at)
-      .Bind(9, d.lead_id).Bind(10, d.occurred_at).Bind(11, d.event_seq).Run();
+      .Bind(9, d.lead_id).Bind(10, d.occurred_at).Bind(11, d.event_seq)
+      .Bind(12, d.lead_ordered ? std::optional<std::int64_t>(*d.lead_ordered) : std::nullopt).Run();
 }
 
 std::vector<DeliveryRecord> SqliteTx::ListDeliveriesOfEvent(std::string_view company,
