@@ -7,22 +7,17 @@ namespace hookline::receiver {
 namespace {
 
 // The event-log entry that forwarding deliveries point at: the raw body, unchanged.
-store::EventRecord ForwardedEvent(const store::ReceivedRecord& record, const model::WebhookEvent* event,
-                                  Millis now) {
+store::EventRecord ForwardedEvent(const store::ReceivedRecord& record, const ForwardingFacts* facts, Millis now) {
   store::EventRecord e;
   e.id = record.id;
   e.company_id = std::string(kReceiverCompany);
   e.event = record.event.value_or("");
-  auto id_of = [](const boost::json::object* o) {
-    auto v = o ? model::StringField(*o, "id") : std::nullopt;
-    return v ? std::string(*v) : std::string();
-  };
-  if (event) {
-    e.lead_id = id_of(event->LeadObject());  // for per-lead ordering on forwarding endpoints
-    e.campaign_id = id_of(event->CampaignObject());
-    e.sender_id = id_of(event->SenderObject());
+  if (facts) {
+    e.lead_id = facts->lead_id;  // for per-lead ordering on forwarding endpoints
+    e.campaign_id = facts->campaign_id;
+    e.sender_id = facts->sender_id;
   }
-  e.occurred_at = event && event->timestamp ? *event->timestamp : record.received_at;
+  e.occurred_at = facts && facts->timestamp ? *facts->timestamp : record.received_at;
   e.created_at = now;
   e.payload = record.body;
   return e;
@@ -30,12 +25,21 @@ store::EventRecord ForwardedEvent(const store::ReceivedRecord& record, const mod
 
 }  // namespace
 
+ForwardingFacts FactsOf(const model::WebhookEvent& event) {
+  auto id_of = [](const boost::json::object* o) {
+    auto v = o ? model::StringField(*o, "id") : std::nullopt;
+    return v ? std::string(*v) : std::string();
+  };
+  return {event.event, id_of(event.LeadObject()), id_of(event.CampaignObject()), id_of(event.SenderObject()),
+          event.timestamp};
+}
+
 int ForwardReceived(store::StoreTx& tx, const store::ReceivedRecord& record,
-                    const model::WebhookEvent& event, Millis now) {
+                    const ForwardingFacts& facts, Millis now) {
   bool subscribed = false;
-  for (const auto& endpoint : tx.ListAllEndpoints(kReceiverCompany)) subscribed |= endpoint.Subscribes(event.event);
+  for (const auto& endpoint : tx.ListAllEndpoints(kReceiverCompany)) subscribed |= endpoint.Subscribes(facts.event);
   if (!subscribed) return 0;  // no copy of the body unless something will send it
-  store::EventRecord forwarded = ForwardedEvent(record, &event, now);
+  store::EventRecord forwarded = ForwardedEvent(record, &facts, now);
   tx.InsertEvent(forwarded);
   return delivery::FanOut(tx, forwarded, now);
 }
@@ -46,7 +50,8 @@ int ReplayToEndpoint(store::StoreTx& tx, const store::ReceivedRecord& record,
   if (!forwarded) {
     model::ParseFailure failure;
     auto event = model::ParseWebhook(record.body, &failure);
-    forwarded = ForwardedEvent(record, event ? &*event : nullptr, now);
+    const auto facts = event ? std::optional<ForwardingFacts>(FactsOf(*event)) : std::nullopt;
+    forwarded = ForwardedEvent(record, facts ? &*facts : nullptr, now);
     tx.InsertEvent(*forwarded);
   }
   for (const auto& d : tx.ListDeliveriesOfEvent(kReceiverCompany, record.id)) {

@@ -105,10 +105,12 @@ void IngestAsync(store::Store& store, SourceCache& sources, const crypto::Secret
     }
   }
 
-  // Everything the write and its answer need, kept alive until the commit completes.
+  // Everything the write and its answer need, kept alive until the commit completes. Not the
+  // parsed document: it is dropped here, on the I/O thread, rather than on the writer's (where
+  // freeing its nodes was ~7 % of the writer's time).
   struct Pending {
     store::ReceivedRecord record;
-    std::optional<model::WebhookEvent> event;
+    std::optional<ForwardingFacts> facts;  //!< set when the body parsed as a webhook
     std::string rejection;
     std::optional<std::string> duplicate_of;
     IngestEffects effects;
@@ -122,24 +124,27 @@ void IngestAsync(store::Store& store, SourceCache& sources, const crypto::Secret
     if (k == "authorization" || k == "cookie") continue;  // credentials are never stored
     record.headers.emplace_back(k, v);
   }
-  model::ParseFailure failure;
-  pending->event = model::ParseWebhook(request.body, &failure);
-  if (pending->event) {
-    record.status = "accepted";
-    record.event = pending->event->event;
-  } else {
-    record.status = "rejected";
-    record.reason = failure.reason;
-    pending->rejection = failure.reason;
+  {
+    model::ParseFailure failure;
+    const auto event = model::ParseWebhook(request.body, &failure);
+    if (event) {
+      record.status = "accepted";
+      record.event = event->event;
+      pending->facts = FactsOf(*event);
+    } else {
+      record.status = "rejected";
+      record.reason = failure.reason;
+      pending->rejection = failure.reason;
+    }
+    record.dedupe_key = DedupeKey(*source, request, event ? &event->document : nullptr);
   }
-  record.dedupe_key = DedupeKey(*source, request, pending->event ? &pending->event->document : nullptr);
   record.body = std::move(request.body);
 
   auto job = [pending, now](store::StoreTx& tx) {
     pending->duplicate_of = tx.InsertReceived(pending->record);
     // A duplicate wrote nothing: true spares the batch a second run (Store::WriteAsync).
     if (pending->duplicate_of) return true;
-    if (pending->event) pending->effects.forwarded = ForwardReceived(tx, pending->record, *pending->event, now);
+    if (pending->facts) pending->effects.forwarded = ForwardReceived(tx, pending->record, *pending->facts, now);
     return true;
   };
   auto answer = [pending, done = std::move(done)](bool, std::exception_ptr error) {
@@ -152,7 +157,7 @@ void IngestAsync(store::Store& store, SourceCache& sources, const crypto::Secret
       done(http::ErrorResponse(503, "store_unavailable", "the webhook could not be stored; send it again"), {});
       return;
     }
-    if (!pending->event) {
+    if (!pending->facts) {
       http::Response r = http::ErrorResponse(400, "invalid_webhook", pending->rejection);
       r.headers.emplace_back("hookline-received-id", pending->record.id);
       done(std::move(r), {});
