@@ -105,22 +105,39 @@ TEST(SqliteStore, AFailedJobRollsBackAloneAndRethrows) {
   });
 }
 
+// Holds the store's writer in a job until Release (or destruction), so that the writes
+// queued meanwhile are taken as one batch.
+class WriterHold {
+ public:
+  explicit WriterHold(Store& store) {
+    std::promise<void> holding;
+    std::future<void> held = holding.get_future();
+    store.WriteAsync([&holding, released = released_](StoreTx&) {
+      holding.set_value();  // the last use of `holding`: the constructor is waiting for it
+      released.wait();
+      return true;
+    }, [](bool, std::exception_ptr) {});
+    held.wait();
+  }
+  ~WriterHold() { Release(); }
+  void Release() {
+    if (!released_called_) release_.set_value();
+    released_called_ = true;
+  }
+
+ private:
+  std::promise<void> release_;
+  std::shared_future<void> released_ = release_.get_future().share();
+  bool released_called_ = false;
+};
+
 // Jobs queued together share one transaction. They run without savepoints; when one fails
 // the batch is rolled back and run again with a savepoint each, so the failed job leaves
 // nothing, the others commit, and every answer comes from the run that committed.
 TEST(SqliteStore, AFailedJobInAGroupCommitRollsBackAloneAndAnswersComeFromTheCommittedRun) {
   TempDir dir;
   auto store = OpenStore("sqlite:" + dir.File("db"));
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::promise<void> blocking;
-  // The first job holds the writer until the others are queued, so they form one batch.
-  store->WriteAsync([&, released](StoreTx&) {
-    blocking.set_value();
-    released.wait();
-    return true;
-  }, [](bool, std::exception_ptr) {});
-  blocking.get_future().wait();
+  WriterHold hold(*store);  // the writes queued meanwhile form one batch
 
   int runs_a = 0, runs_b = 0, runs_c = 0, runs_d = 0;
   std::string drawn_by_a, seen_by_b;
@@ -151,7 +168,7 @@ TEST(SqliteStore, AFailedJobInAGroupCommitRollsBackAloneAndAnswersComeFromTheCom
     tx.UpsertLead("c", {"kept", "D"});
     return true;
   }, answer(3));
-  release.set_value();
+  hold.Release();
 
   EXPECT_EQ(answers[0].get_future().get(), std::make_pair(true, false));
   EXPECT_EQ(answers[1].get_future().get(), std::make_pair(false, false));
@@ -175,15 +192,7 @@ TEST(SqliteStore, AFailedJobInAGroupCommitRollsBackAloneAndAnswersComeFromTheCom
 TEST(SqliteStore, JobsOfABatchWithoutFailuresRunOnce) {
   TempDir dir;
   auto store = OpenStore("sqlite:" + dir.File("db"));
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::promise<void> blocking;
-  store->WriteAsync([&, released](StoreTx&) {
-    blocking.set_value();
-    released.wait();
-    return true;
-  }, [](bool, std::exception_ptr) {});
-  blocking.get_future().wait();
+  WriterHold hold(*store);
   std::vector<int> runs(20, 0);
   std::vector<std::promise<bool>> done(runs.size());
   for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -193,7 +202,7 @@ TEST(SqliteStore, JobsOfABatchWithoutFailuresRunOnce) {
       return true;
     }, [&, i](bool ok, std::exception_ptr) { done[i].set_value(ok); });
   }
-  release.set_value();
+  hold.Release();
   for (auto& d : done) EXPECT_TRUE(d.get_future().get());
   EXPECT_EQ(runs, std::vector<int>(runs.size(), 1));
 }

@@ -19,24 +19,12 @@ class PayloadRenderer {
   explicit PayloadRenderer(std::string& out) : out_(out) {}
 
   void Object(const json::object& o, int depth) {
-    if (o.empty()) {
-      out_ += "{}";
-      return;
-    }
-    out_ += "{\n";
-    bool first = true;
-    for (const auto& kv : o) {
-      if (!first) out_ += ",\n";
-      first = false;
-      AppendIndent(out_, depth + 1);
+    Container(o, '{', '}', depth, [&](const json::key_value_pair& kv) {
       serializer_.reset(kv.key());
       Drain();
       out_ += ": ";
       Value(kv.value(), depth + 1);
-    }
-    out_ += '\n';
-    AppendIndent(out_, depth);
-    out_ += '}';
+    });
   }
 
   void Value(const json::value& v, int depth) {
@@ -44,25 +32,9 @@ class PayloadRenderer {
       case json::kind::object:
         Object(v.get_object(), depth);
         return;
-      case json::kind::array: {
-        const auto& a = v.get_array();
-        if (a.empty()) {
-          out_ += "[]";
-          return;
-        }
-        out_ += "[\n";
-        bool first = true;
-        for (const auto& item : a) {
-          if (!first) out_ += ",\n";
-          first = false;
-          AppendIndent(out_, depth + 1);
-          Value(item, depth + 1);
-        }
-        out_ += '\n';
-        AppendIndent(out_, depth);
-        out_ += ']';
+      case json::kind::array:
+        Container(v.get_array(), '[', ']', depth, [&](const json::value& item) { Value(item, depth + 1); });
         return;
-      }
       case json::kind::double_:
         if (!std::isfinite(v.get_double())) {
           out_ += "null";
@@ -76,6 +48,27 @@ class PayloadRenderer {
   }
 
  private:
+  // `open`, one indented item per line, `close`; an empty container on one line.
+  template <typename Items, typename RenderItem>
+  void Container(const Items& items, char open, char close, int depth, RenderItem&& render_item) {
+    out_ += open;
+    if (items.empty()) {
+      out_ += close;
+      return;
+    }
+    out_ += '\n';
+    bool first = true;
+    for (const auto& item : items) {
+      if (!first) out_ += ",\n";
+      first = false;
+      AppendIndent(out_, depth + 1);
+      render_item(item);
+    }
+    out_ += '\n';
+    AppendIndent(out_, depth);
+    out_ += close;
+  }
+
   void Drain() {
     char buffer[256];
     while (!serializer_.done()) out_.append(serializer_.read(buffer));
