@@ -137,13 +137,17 @@ void ProviderApi::RecordActivityAsync(http::Request request, http::Respond respo
   const Millis now = clock_.Now();
   auto job = [this, pending, now](StoreTx& tx) {
     bool keep = false;
+    pending->deliveries = 0;  // the job may run twice (Store::WriteAsync)
     pending->response = RunIdempotent(
         tx, pending->guard, pending->company, now, options_.idempotency_window,
         [&](StoreTx& t) { return RecordActivityAnswer(t, pending->company.id, pending->activity, now, &pending->deliveries); },
         &keep);
-    return keep;
+    // A refused activity wrote nothing (RecordActivity checks everything before its first
+    // write; a replay or a reused key only reads), so it does not fail the job: a failed job
+    // costs every other activity in its batch a second run.
+    return true;
   };
-  auto done = [this, pending, respond](bool kept, std::exception_ptr error) {
+  auto done = [this, pending, respond](bool, std::exception_ptr error) {
     if (error) {
       try {
         std::rethrow_exception(error);
@@ -153,7 +157,7 @@ void ProviderApi::RecordActivityAsync(http::Request request, http::Respond respo
       respond(http::ErrorResponse(503, "store_unavailable", "the activity could not be recorded; send it again"));
       return;
     }
-    if (kept && pending->deliveries > 0 && on_new_deliveries_) on_new_deliveries_();
+    if (pending->deliveries > 0 && on_new_deliveries_) on_new_deliveries_();
     respond(std::move(pending->response));
   };
   try {
