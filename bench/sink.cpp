@@ -8,7 +8,15 @@
 // Prints "listening on http://127.0.0.1:P" first. GET /stats answers
 //   {"count","first_ms","last_ms","per_s","lat_count","p50_ms","p99_ms","max_ms"}
 // (per_s: arrivals from the first to the last), POST /reset forgets everything so far.
+// GET /stats?until=N&wait_ms=T answers once N have arrived or T ms have passed: the bench
+// waits for arrivals with one request instead of polling, because a poller started as a
+// process several times a second takes CPU from the server under test (with a slow
+// python3, such as a pyenv shim, most of a core).
 #include <algorithm>
+#include <charconv>
+#include <condition_variable>
+#include <list>
+#include <thread>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -18,6 +26,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <boost/url/parse.hpp>
 
 #include "hookline/http/server.hpp"
 
@@ -64,6 +73,35 @@ class Arrivals {
     return out;
   }
 
+  //! Answers `respond` with Stats() once `until` have arrived or at `deadline_us`.
+  void AnswerWhen(std::uint64_t until, std::int64_t deadline_us, hookline::http::Respond respond) {
+    std::lock_guard lock(mu_);
+    waiters_.push_back(Waiter{until, deadline_us, std::move(respond)});
+  }
+
+  //! Answers the waiters that are due; run every few ms by one thread (not per arrival, so
+  //! an arrival costs what it did without waiters).
+  void AnswerDueWaiters() {
+    std::vector<hookline::http::Respond> due;
+    {
+      std::lock_guard lock(mu_);
+      const std::int64_t now = NowUs();
+      for (auto it = waiters_.begin(); it != waiters_.end();) {
+        if (count_ >= it->until || now >= it->deadline_us) {
+          due.push_back(std::move(it->respond));
+          it = waiters_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (auto& respond : due) {
+      hookline::http::Response r;
+      r.body = Stats();
+      respond(std::move(r));
+    }
+  }
+
   void Reset() {
     std::lock_guard lock(mu_);
     count_ = 0;
@@ -76,7 +114,24 @@ class Arrivals {
   std::uint64_t count_ = 0;
   std::int64_t first_us_ = 0, last_us_ = 0;
   std::vector<std::uint32_t> latencies_us_;
+  struct Waiter {
+    std::uint64_t until;
+    std::int64_t deadline_us;
+    hookline::http::Respond respond;
+  };
+  std::list<Waiter> waiters_;
 };
+
+template <typename T>
+std::optional<T> QueryNumber(const boost::urls::url_view& url, std::string_view key) {
+  auto it = url.params().find(key);
+  if (it == url.params().end()) return std::nullopt;
+  const std::string text = (*it).value;
+  T value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
 
 }  // namespace
 
@@ -91,7 +146,13 @@ int main(int argc, char** argv) {
   options.port = static_cast<std::uint16_t>(port);
   hookline::http::Server server(options, [&](hookline::http::Request request, hookline::http::Respond respond) {
     hookline::http::Response r;
-    if (request.method == "GET" && request.target == "/stats") {
+    auto target = boost::urls::parse_origin_form(request.target);
+    if (request.method == "GET" && target && target->path() == "/stats") {
+      if (auto until = QueryNumber<std::uint64_t>(*target, "until")) {
+        const auto wait_ms = QueryNumber<std::int64_t>(*target, "wait_ms").value_or(60'000);
+        arrivals.AnswerWhen(*until, NowUs() + wait_ms * 1000, std::move(respond));
+        return;
+      }
       r.body = arrivals.Stats();
     } else if (request.method == "POST" && request.target == "/reset") {
       arrivals.Reset();
@@ -107,10 +168,19 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::atomic<bool> stopping{false};
+  std::thread waiter_clock([&] {
+    while (!stopping) {
+      arrivals.AnswerDueWaiters();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
   server.Start();
   std::cout << "listening on http://127.0.0.1:" << server.port() << std::endl;
   int sig = 0;
   sigwait(&set, &sig);
+  stopping = true;
+  waiter_clock.join();
   server.Stop();
   return 0;
 }
