@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <boost/json.hpp>
 
 #include "test_support.hpp"
@@ -162,6 +164,22 @@ TEST(Catalog, HasTheTenEventsOfTheReference) {
   EXPECT_EQ(SpecOf(EventType::kInmailReplied).action, "Message Replied");
   EXPECT_EQ(SpecOf(EventType::kEmailSent).action_fields.back(), "messageId");
   EXPECT_EQ(FindEvent("nope"), nullptr);
+}
+
+// Every action the catalog appends has a bit of its own, and the bits are the ones stored
+// by migration 7 (renumbering one would misread every database written before).
+TEST(Catalog, EveryCatalogActionHasItsOwnStoredBit) {
+  std::set<unsigned> bits;
+  for (const auto& spec : AllEvents()) {
+    auto bit = ActionBit(spec.action);
+    ASSERT_TRUE(bit) << spec.action;
+    bits.insert(*bit);
+  }
+  EXPECT_EQ(bits.size(), 9u);  // ten events, nine labels: the two reply events share one
+  EXPECT_EQ(ActionBit("Send connection request"), 0u);
+  EXPECT_EQ(ActionBit("Mail Replied"), 8u);
+  EXPECT_FALSE(ActionBit("Meeting Booked"));
+  EXPECT_FALSE(ActionBit("send message"));  // labels are exact
 }
 
 }  // namespace

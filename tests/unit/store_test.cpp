@@ -257,6 +257,94 @@ TEST(SqliteStore, UpgradeFromSchema4FlagsPendingPerLeadDeliveries) {
   db.ResetStatements();
 }
 
+// A receiver database of schema 6 (a row per timeline entry) upgrades in place: each lead's
+// entries in a campaign become its row's timeline, oldest first, with the catalog actions as
+// bits; an entry without a status row gets one; the funnel counts what it counted before.
+TEST(SqliteStore, UpgradeFromSchema6FoldsTimelineEntriesIntoEnrollmentRows) {
+  TempDir dir;
+  const std::string path = dir.File("db");
+  {
+    sqlite::Connection db(path, false);
+    db.Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+            "applied_at INTEGER NOT NULL)");
+    for (const auto& m : sqlite::Migrations()) {
+      if (m.version > 6) break;
+      db.Exec(m.sql);
+      db.Exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", 'old', 0)");
+    }
+    db.Exec(
+        "INSERT INTO rx_lead_campaigns (lead_id, campaign_id, latest_status, version) VALUES "
+        "('L1', 'C', 'Replied', 'v9'), ('L2', 'C', 'Contacted', 'v1'), ('L3', 'C', NULL, 'v1');"
+        "INSERT INTO rx_activity (lead_id, campaign_id, action, action_time) VALUES "
+        "('L1', 'C', 'Message Replied', 300), ('L1', 'C', 'Send connection request', 100), "
+        "('L1', 'C', 'Invite Accepted', 200), ('L1', 'C', 'Custom Step', 250), "
+        "('L2', 'C', 'InMail', 50), ('L4', 'C', 'Send Message', 70);");
+  }
+  auto store = OpenStore("sqlite:" + path);
+  store->Read([](StoreTx& tx) {
+    auto l1 = tx.GetProjectedEnrollment("L1", "C");
+    ASSERT_TRUE(l1);
+    EXPECT_EQ(l1->latest_status, "Replied");
+    EXPECT_EQ(l1->version, "v9");
+    EXPECT_EQ(l1->timeline, (std::vector<model::Activity>{{"Send connection request", 100}, {"Invite Accepted", 200},
+                                                          {"Custom Step", 250}, {"Message Replied", 300}}));
+    EXPECT_TRUE(tx.GetProjectedEnrollment("L3", "C")->timeline.empty());
+    auto l4 = tx.GetProjectedEnrollment("L4", "C");  // had entries but no status row
+    ASSERT_TRUE(l4);
+    EXPECT_EQ(l4->latest_status, std::nullopt);
+    EXPECT_EQ(l4->version, "");
+    EXPECT_EQ(l4->timeline, (std::vector<model::Activity>{{"Send Message", 70}}));
+    EXPECT_EQ(tx.CountProjectedLeadsWithAction("C", {"Send Message", "InMail"}), 2);  // L2, L4
+    EXPECT_EQ(tx.CountProjectedLeadsWithAction("C", {"Invite Accepted"}), 1);
+    EXPECT_EQ(tx.CountProjectedLeadsWithAction("C", {"Custom Step"}), 1);  // not a catalog action
+    EXPECT_EQ(tx.CountProjectedLeadsWithAction("C", {"Mail Replied"}), 0);
+    EXPECT_EQ(tx.CountProjectedLeadsWithAction("other", {"Send Message"}), 0);
+  });
+  store.reset();
+  sqlite::Connection db(path, true);
+  auto& gone = db.Prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'rx_activity'");
+  ASSERT_TRUE(gone.Step());
+  EXPECT_EQ(gone.Int(0), 0);
+  db.ResetStatements();
+}
+
+// The funnel's count by bits (catalog actions) and by the timelines themselves (any other
+// label) agree with a count by hand over what was written.
+TEST(SqliteStore, ProjectedFunnelCountsLeadsWithAnyOfTheActions) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  const std::vector<std::string> labels = {"Send Message", "InMail", "Message Replied", "Custom Step"};
+  std::vector<std::vector<model::Activity>> timelines;
+  store->Write([&](StoreTx& tx) {
+    for (int lead = 0; lead < 16; ++lead) {  // every subset of the four labels, one lead each
+      ProjectedEnrollment e;
+      e.version = "v";
+      for (int i = 0; i < 4; ++i) {
+        if (lead & (1 << i)) e.timeline.push_back({labels[static_cast<std::size_t>(i)], 100 + i});
+      }
+      tx.PutProjectedEnrollment("L" + std::to_string(lead), "C", e);
+      timelines.push_back(e.timeline);
+    }
+    tx.PutProjectedEnrollment("L0", "other", {std::nullopt, "v", {{"Send Message", 1}}});
+    return true;
+  });
+  store->Read([&](StoreTx& tx) {
+    for (int set = 1; set < 16; ++set) {
+      std::vector<std::string> actions;
+      for (int i = 0; i < 4; ++i) {
+        if (set & (1 << i)) actions.push_back(labels[static_cast<std::size_t>(i)]);
+      }
+      std::int64_t by_hand = 0;
+      for (const auto& timeline : timelines) {
+        by_hand += std::any_of(timeline.begin(), timeline.end(), [&](const model::Activity& a) {
+          return std::find(actions.begin(), actions.end(), a.action) != actions.end();
+        });
+      }
+      EXPECT_EQ(tx.CountProjectedLeadsWithAction("C", actions), by_hand) << set;
+    }
+  });
+}
+
 // Every combination of the event list's filters, and its cursor, against a filter applied
 // by hand over the same events (the lead, campaign and cursor conditions take different
 // statements, so each combination is its own query).

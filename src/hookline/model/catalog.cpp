@@ -55,6 +55,19 @@ std::optional<Channel> ParseChannel(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<unsigned> ActionBit(std::string_view action) {
+  // Stored in databases: append new labels, never renumber. ("Message Replied" is appended
+  // by message-replied and inmail-replied alike.)
+  static constexpr std::array<std::string_view, 9> kBits = {
+      "Send connection request", "Invite Accepted", "Send Message", "Message Replied", "InMail",
+      "Send Email",              "Email Opened",    "Link Clicked", "Mail Replied",
+  };
+  for (unsigned bit = 0; bit < kBits.size(); ++bit) {
+    if (kBits[bit] == action) return bit;
+  }
+  return std::nullopt;
+}
+
 std::string KnownEventNames() {
   std::string out;
   for (const auto& spec : Specs()) {

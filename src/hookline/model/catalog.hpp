@@ -48,6 +48,11 @@ const EventSpec& SpecOf(EventType type);  //!< type must not be kUnknown
 std::string_view ChannelName(Channel c);  //!< "linkedin" | "email"
 std::optional<Channel> ParseChannel(std::string_view name);
 
+//! The bit that stands for `action` (an `activity[].action` label of the catalog) in a set
+//! of actions kept as an integer, or nullopt for a label the catalog does not append. The
+//! numbers are stored (the receiver's timeline summaries): never renumber one.
+std::optional<unsigned> ActionBit(std::string_view action);
+
 //! Comma-separated list of the ten names, for error messages.
 std::string KnownEventNames();
 

@@ -4,6 +4,7 @@
 #include <bit>
 #include <charconv>
 #include <cstring>
+#include <tuple>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -84,9 +85,15 @@ void ProjectionBatch::Add(const store::ReceivedRecord& record) {
     }
   }
   if (lead_id && campaign_id) {
+    auto [it, inserted] = enrollments_.try_emplace(*lead_id + '\x1f' + *campaign_id);
+    EnrollmentChange& enrollment = it->second;
+    if (inserted) {
+      enrollment.lead_id = *lead_id;
+      enrollment.campaign_id = *campaign_id;
+    }
     const auto status = Opt(*lead, "latest_status");
-    KeepNewest(statuses_, *lead_id + '\x1f' + *campaign_id,
-               {{*lead_id, *campaign_id, status}, Version(ts, status ? json::value(*status) : json::value(nullptr))});
+    std::string status_version = Version(ts, status ? json::value(*status) : json::value(nullptr));
+    if (status_version > enrollment.status.version) enrollment.status = {status, std::move(status_version)};
     // The timeline is the union of every history seen.
     bool own_action_seen = false;
     if (const auto* history = model::ArrayField(*lead, "activity")) {
@@ -97,13 +104,13 @@ void ProjectionBatch::Add(const store::ReceivedRecord& record) {
         auto at_text = model::StringField(*entry, "action_time");
         auto at = at_text ? ParseIso8601(*at_text) : std::nullopt;
         if (!action || !at) continue;
-        AddActivity({*lead_id, *campaign_id, std::string(*action), *at});
+        AddActivity(enrollment, std::string(*action), *at);
         own_action_seen |= *action == spec.action && *at == ts;
       }
     }
     if (!own_action_seen && event->timestamp) {
       // A payload without its history still says that this action happened.
-      AddActivity({*lead_id, *campaign_id, std::string(spec.action), ts});
+      AddActivity(enrollment, std::string(spec.action), ts);
     }
     const char* text_field = nullptr;
     if (event->type == model::EventType::kMessageReplied || event->type == model::EventType::kInmailReplied) {
@@ -130,26 +137,50 @@ void ProjectionBatch::Apply(store::StoreTx& tx) const {
   for (const auto& [id, lead] : leads_) tx.PutProjectedLead(lead.value, lead.version);
   for (const auto& [id, campaign] : campaigns_) tx.PutProjectedCampaign(campaign.value, /*type_known=*/true, campaign.version);
   for (const auto& [id, sender] : senders_) tx.PutProjectedSender(sender.value, sender.version);
-  for (const auto& [key, status] : statuses_) {
-    tx.PutLeadCampaignStatus(status.value.lead_id, status.value.campaign_id, status.value.status, status.version);
+  auto older = [](const model::Activity& a, const model::Activity& b) {
+    return std::tie(a.action_time, a.action) < std::tie(b.action_time, b.action);
+  };
+  for (const auto& [key, change] : enrollments_) {
+    // Read, merge and write inside the job: a group commit may run it twice (Store::Write),
+    // and each run must merge with what is stored then.
+    auto stored = tx.GetProjectedEnrollment(change.lead_id, change.campaign_id);
+    bool changed = !stored.has_value();
+    store::ProjectedEnrollment next = stored ? std::move(*stored) : store::ProjectedEnrollment{};
+    if (change.status.version > next.version) {
+      next.latest_status = change.status.value;
+      next.version = change.status.version;
+      changed = true;
+    }
+    const std::size_t before = next.timeline.size();
+    for (const auto& [fingerprint, activity] : change.entries) {
+      const auto at = std::lower_bound(next.timeline.begin(), next.timeline.end(), activity, older);
+      if (at == next.timeline.end() || *at != activity) next.timeline.insert(at, activity);
+    }
+    changed |= next.timeline.size() != before;
+    if (changed) tx.PutProjectedEnrollment(change.lead_id, change.campaign_id, next);
   }
-  std::vector<const ActivityKey*> ordered;
-  ordered.reserve(activities_.size());
-  for (const auto& [fingerprint, key] : activities_) ordered.push_back(&key);
-  std::sort(ordered.begin(), ordered.end(), [](const ActivityKey* a, const ActivityKey* b) { return *a < *b; });
-  for (const ActivityKey* a : ordered) tx.AddProjectedActivity(a->lead_id, a->campaign_id, {a->action, a->at});
   for (const auto& reply : replies_) tx.AddReply(reply);
 }
 
-void ProjectionBatch::AddActivity(ActivityKey key) {
+void ProjectionBatch::AddActivity(EnrollmentChange& enrollment, std::string action, Millis at) {
   // Keyed by fingerprint: each entry is hashed once, and duplicates (the same history in
   // many webhooks) cost a hash lookup rather than string comparisons.
-  const TimelineFingerprint fingerprint = key.Fingerprint();
-  activities_.try_emplace(fingerprint, std::move(key));
+  const TimelineFingerprint fingerprint = FingerprintOf(enrollment.lead_id, enrollment.campaign_id, action, at);
+  if (fingerprints_.insert(fingerprint).second) enrollment.entries.emplace_back(fingerprint, model::Activity{std::move(action), at});
 }
 
 void ProjectionBatch::DropActivities(const std::function<bool(const TimelineFingerprint&)>& already_stored) {
-  std::erase_if(activities_, [&](const auto& entry) { return already_stored(entry.first); });
+  for (auto& [key, enrollment] : enrollments_) {
+    std::erase_if(enrollment.entries, [&](const auto& entry) {
+      if (!already_stored(entry.first)) return false;
+      fingerprints_.erase(entry.first);
+      return true;
+    });
+  }
+}
+
+std::vector<TimelineFingerprint> ProjectionBatch::Fingerprints() const {
+  return {fingerprints_.begin(), fingerprints_.end()};
 }
 
 void ProjectWebhook(store::StoreTx& tx, const store::ReceivedRecord& record) {
@@ -165,6 +196,11 @@ std::size_t ProjectionBatch::FingerprintHash::operator()(const TimelineFingerpri
 }
 
 TimelineFingerprint ProjectionBatch::ActivityKey::Fingerprint() const {
+  return FingerprintOf(lead_id, campaign_id, action, at);
+}
+
+TimelineFingerprint ProjectionBatch::FingerprintOf(std::string_view lead_id, std::string_view campaign_id,
+                                                   std::string_view action, Millis at) {
   char at_text[24];
   const auto at_end = std::to_chars(at_text, at_text + sizeof at_text, at).ptr;
   const std::string digest = crypto::Sha256Concat(
@@ -258,7 +294,7 @@ int Projector::CatchUp() {
       return true;
     });
     if (!applied) continue;
-    for (const auto& [fingerprint, key] : batch.activities()) timelines_.Remember(fingerprint);
+    for (const auto& fingerprint : batch.Fingerprints()) timelines_.Remember(fingerprint);
     applied_through_ = through;
     total += static_cast<int>(records.size());
     if (static_cast<int>(records.size()) < batch_) return total;

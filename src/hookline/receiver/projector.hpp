@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 #include <string>
 #include <vector>
 #include <condition_variable>
@@ -22,7 +23,8 @@ using TimelineFingerprint = std::array<std::uint8_t, 16>;
 //! The projection writes of a batch of accepted webhooks, reduced in memory before they
 //! reach the store: of each value (lead, campaign, sender, status in a campaign) only the
 //! greatest version is kept, timelines and replies are sets. The store then keeps a value
-//! only when its version beats the stored one, so applying reduced batches gives the same
+//! only when its version beats the stored one, and a lead's timeline in a campaign is read,
+//! merged and written once per batch, so applying reduced batches gives the same
 //! projections as applying webhook by webhook, in any order. Not thread-safe.
 class ProjectionBatch {
  public:
@@ -35,16 +37,18 @@ class ProjectionBatch {
     auto operator<=>(const ActivityKey&) const = default;
     TimelineFingerprint Fingerprint() const;
   };
-  //! The batch's timeline entries, each once, by fingerprint.
-  using Activities = std::unordered_map<TimelineFingerprint, ActivityKey, FingerprintHash>;
+  //! 16 bytes of SHA-256 over the entry's four fields.
+  static TimelineFingerprint FingerprintOf(std::string_view lead_id, std::string_view campaign_id,
+                                           std::string_view action, Millis at);
 
   //! Parses `record`; unknown events and bodies that do not parse add nothing.
   void Add(const store::ReceivedRecord& record);
-  //! Writes the reduced batch; timeline entries in key order (the table's), for locality.
+  //! Writes the reduced batch, each lead's campaigns in key order (the table's), for locality.
   void Apply(store::StoreTx& tx) const;
   //! Leaves out timeline entries the caller knows are stored already.
   void DropActivities(const std::function<bool(const TimelineFingerprint&)>& already_stored);
-  const Activities& activities() const { return activities_; }
+  //! The fingerprints of the batch's timeline entries, each once.
+  std::vector<TimelineFingerprint> Fingerprints() const;
 
  private:
   template <typename T>
@@ -52,20 +56,21 @@ class ProjectionBatch {
     T value;
     std::string version;
   };
-  struct Status {
+  //! What the batch says about one lead in one campaign.
+  struct EnrollmentChange {
     std::string lead_id, campaign_id;
-    std::optional<std::string> status;
+    Versioned<std::optional<std::string>> status;  //!< the newest; version "" until one is seen
+    std::vector<std::pair<TimelineFingerprint, model::Activity>> entries;  //!< each once
   };
   template <typename T>
   static void KeepNewest(std::map<std::string, Versioned<T>>& values, const std::string& key, Versioned<T> candidate);
+  void AddActivity(EnrollmentChange& enrollment, std::string action, Millis at);
 
   std::map<std::string, Versioned<model::Lead>> leads_;
   std::map<std::string, Versioned<model::Campaign>> campaigns_;
   std::map<std::string, Versioned<model::Sender>> senders_;
-  std::map<std::string, Versioned<Status>> statuses_;  // by lead and campaign
-  void AddActivity(ActivityKey key);
-
-  Activities activities_;
+  std::map<std::string, EnrollmentChange> enrollments_;  // by lead and campaign
+  std::unordered_set<TimelineFingerprint, FingerprintHash> fingerprints_;  // the entries'
   std::vector<store::ReplyRecord> replies_;
 };
 

@@ -232,6 +232,15 @@ struct ProjectedLead {
   std::string version;
 };
 
+//! A lead's projected standing in one campaign: the newest status (by `version`) and the
+//! timeline merged from every history seen, oldest first (by time, then action), each
+//! (action, time) once.
+struct ProjectedEnrollment {
+  std::optional<std::string> latest_status = std::nullopt;
+  std::string version;  //!< of latest_status; "" is older than any
+  std::vector<model::Activity> timeline;
+};
+
 struct ReplyRecord {
   std::string lead_id;
   std::string campaign_id;
@@ -354,13 +363,16 @@ class StoreTx {
   //! Empties every projection and resets the checkpoint (a rebuild from the raw log).
   virtual void ClearProjections() = 0;
 
-  // Receiver projections. Each Put writes only when `version` is greater than the stored one.
+  // Receiver projections. PutProjectedLead, -Campaign and -Sender write only when `version`
+  // is greater than the stored one.
   virtual void PutProjectedLead(const model::Lead& lead, std::string_view version) = 0;
-  virtual void PutLeadCampaignStatus(std::string_view lead_id, std::string_view campaign_id,
-                                     const std::optional<std::string>& status,
-                                     std::string_view version) = 0;
-  virtual void AddProjectedActivity(std::string_view lead_id, std::string_view campaign_id,
-                                    const model::Activity& activity) = 0;
+  //! The lead's row in the campaign, or nullopt.
+  virtual std::optional<ProjectedEnrollment> GetProjectedEnrollment(std::string_view lead_id,
+                                                                    std::string_view campaign_id) = 0;
+  //! Creates or replaces the lead's row in the campaign. The caller merged it with what
+  //! GetProjectedEnrollment gave (the version rule above is the caller's to keep here).
+  virtual void PutProjectedEnrollment(std::string_view lead_id, std::string_view campaign_id,
+                                      const ProjectedEnrollment& enrollment) = 0;
   virtual void PutProjectedCampaign(const model::Campaign& campaign, bool type_known,
                                     std::string_view version) = 0;
   virtual void PutProjectedSender(const model::Sender& sender, std::string_view version) = 0;

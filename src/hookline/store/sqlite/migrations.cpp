@@ -216,6 +216,26 @@ CREATE INDEX deliveries_available_by_endpoint
   ON deliveries (endpoint_id, max(next_attempt_at, coalesce(lease_until, 0)))
   WHERE status = 'pending';
 )sql"},
+      {7, "receiver timelines: one row per lead and campaign, with its catalog actions as bits", R"sql(
+ALTER TABLE rx_lead_campaigns ADD COLUMN timeline TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE rx_lead_campaigns ADD COLUMN actions INTEGER NOT NULL DEFAULT 0;
+INSERT INTO rx_lead_campaigns (lead_id, campaign_id, latest_status, version)
+  SELECT DISTINCT lead_id, campaign_id, NULL, '' FROM rx_activity a WHERE NOT EXISTS (
+    SELECT 1 FROM rx_lead_campaigns c WHERE c.lead_id = a.lead_id AND c.campaign_id = a.campaign_id);
+UPDATE rx_lead_campaigns SET
+  timeline = (SELECT json_group_array(json_array(action, action_time)) FROM (
+    SELECT action, action_time FROM rx_activity a
+    WHERE a.lead_id = rx_lead_campaigns.lead_id AND a.campaign_id = rx_lead_campaigns.campaign_id
+    ORDER BY action_time, action)),
+  actions = (SELECT coalesce(sum(DISTINCT CASE action
+      WHEN 'Send connection request' THEN 1 WHEN 'Invite Accepted' THEN 2 WHEN 'Send Message' THEN 4
+      WHEN 'Message Replied' THEN 8 WHEN 'InMail' THEN 16 WHEN 'Send Email' THEN 32
+      WHEN 'Email Opened' THEN 64 WHEN 'Link Clicked' THEN 128 WHEN 'Mail Replied' THEN 256 END), 0)
+    FROM rx_activity a WHERE a.lead_id = rx_lead_campaigns.lead_id AND a.campaign_id = rx_lead_campaigns.campaign_id);
+DROP TABLE rx_activity;
+DROP INDEX rx_lead_campaigns_by_campaign;
+CREATE INDEX rx_lead_campaigns_by_campaign ON rx_lead_campaigns (campaign_id, latest_status, actions);
+)sql"},
   };
   return *migrations;
 }

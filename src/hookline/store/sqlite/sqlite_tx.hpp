@@ -88,10 +88,10 @@ class SqliteTx final : public StoreTx {
   void SetProjectionCheckpoint(std::int64_t seq) override;
   void ClearProjections() override;
   void PutProjectedLead(const model::Lead& l, std::string_view version) override;
-  void PutLeadCampaignStatus(std::string_view lead_id, std::string_view campaign_id,
-                             const std::optional<std::string>& status, std::string_view version) override;
-  void AddProjectedActivity(std::string_view lead_id, std::string_view campaign_id,
-                            const model::Activity& a) override;
+  std::optional<ProjectedEnrollment> GetProjectedEnrollment(std::string_view lead_id,
+                                                            std::string_view campaign_id) override;
+  void PutProjectedEnrollment(std::string_view lead_id, std::string_view campaign_id,
+                              const ProjectedEnrollment& e) override;
   void PutProjectedCampaign(const model::Campaign& c, bool type_known, std::string_view version) override;
   void PutProjectedSender(const model::Sender& sn, std::string_view version) override;
   void AddReply(const ReplyRecord& r) override;

@@ -2,11 +2,63 @@
 // (leads, campaigns, senders, timelines, replies) built from it.
 #include "hookline/store/sqlite/sqlite_tx.hpp"
 
+#include <algorithm>
+#include <tuple>
+
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "hookline/model/catalog.hpp"
 #include "hookline/store/sqlite/sqlite_rows.hpp"
 
 namespace hookline::store::sqlite {
+
+namespace {
+
+namespace json = boost::json;
+
+// A timeline is kept as JSON, [["Send Message",1774353600000],...], oldest first: readable
+// with SQLite's JSON functions, and one row per lead and campaign instead of one per entry.
+std::string EncodeTimeline(const std::vector<model::Activity>& timeline) {
+  json::array out;
+  out.reserve(timeline.size());
+  for (const auto& a : timeline) out.push_back(json::array{json::string(a.action), a.action_time});
+  return json::serialize(out);
+}
+
+std::vector<model::Activity> DecodeTimeline(std::string_view text) {
+  std::vector<model::Activity> out;
+  boost::system::error_code ec;
+  const json::value parsed = json::parse(text, ec);
+  const json::array* entries = ec ? nullptr : parsed.if_array();
+  if (entries == nullptr) throw StoreError("a stored timeline is not a JSON array");
+  out.reserve(entries->size());
+  for (const auto& item : *entries) {
+    const json::array* pair = item.if_array();
+    if (pair == nullptr || pair->size() != 2 || !(*pair)[0].is_string() || !(*pair)[1].is_int64()) {
+      throw StoreError("a stored timeline entry is not [action, time]");
+    }
+    out.push_back({std::string((*pair)[0].get_string()), (*pair)[1].get_int64()});
+  }
+  // Written oldest first; migration 7's backfill may not have been (aggregate input order).
+  auto older = [](const model::Activity& a, const model::Activity& b) {
+    return std::tie(a.action_time, a.action) < std::tie(b.action_time, b.action);
+  };
+  if (!std::is_sorted(out.begin(), out.end(), older)) std::sort(out.begin(), out.end(), older);
+  return out;
+}
+
+// The catalog actions of a timeline as a set of ActionBit bits: the funnel counts leads by
+// these, from the by-campaign index alone.
+std::int64_t ActionBits(const std::vector<model::Activity>& timeline) {
+  std::int64_t bits = 0;
+  for (const auto& a : timeline) {
+    if (auto bit = model::ActionBit(a.action)) bits |= std::int64_t{1} << *bit;
+  }
+  return bits;
+}
+
+}  // namespace
 
 void SqliteTx::InsertSource(const SourceRecord& src) {
   auto& s = db_.Prepare(
@@ -129,7 +181,7 @@ void SqliteTx::SetProjectionCheckpoint(std::int64_t seq) {
 }
 
 void SqliteTx::ClearProjections() {
-  for (const char* table : {"rx_leads", "rx_lead_campaigns", "rx_activity", "rx_campaigns",
+  for (const char* table : {"rx_leads", "rx_lead_campaigns", "rx_campaigns",
                             "rx_senders", "rx_replies"}) {
     db_.Prepare(std::string("DELETE FROM ") + table).Run();
   }
@@ -148,22 +200,28 @@ void SqliteTx::PutProjectedLead(const model::Lead& l, std::string_view version) 
       .Bind(6, l.location).Bind(7, l.job_title).Bind(8, l.profile_image).Bind(9, version).Run();
 }
 
-void SqliteTx::PutLeadCampaignStatus(std::string_view lead_id, std::string_view campaign_id,
-                                     const std::optional<std::string>& status, std::string_view version) {
-  db_.Prepare(
-         "INSERT INTO rx_lead_campaigns (lead_id, campaign_id, latest_status, version) "
-         "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (lead_id, campaign_id) DO UPDATE SET "
-         "latest_status = excluded.latest_status, version = excluded.version "
-         "WHERE excluded.version > rx_lead_campaigns.version")
-      .Bind(1, lead_id).Bind(2, campaign_id).Bind(3, status).Bind(4, version).Run();
+std::optional<ProjectedEnrollment> SqliteTx::GetProjectedEnrollment(std::string_view lead_id,
+                                                                    std::string_view campaign_id) {
+  auto& s = db_.Prepare(
+      "SELECT latest_status, version, timeline FROM rx_lead_campaigns WHERE lead_id = ?1 AND campaign_id = ?2");
+  s.Bind(1, lead_id).Bind(2, campaign_id);
+  if (!s.Step()) return std::nullopt;
+  ProjectedEnrollment e;
+  e.latest_status = s.OptText(0);
+  e.version = s.Text(1);
+  e.timeline = DecodeTimeline(s.Text(2));
+  return e;
 }
 
-void SqliteTx::AddProjectedActivity(std::string_view lead_id, std::string_view campaign_id,
-                                    const model::Activity& a) {
+void SqliteTx::PutProjectedEnrollment(std::string_view lead_id, std::string_view campaign_id,
+                                      const ProjectedEnrollment& e) {
   db_.Prepare(
-         "INSERT INTO rx_activity (lead_id, campaign_id, action, action_time) VALUES (?1, ?2, ?3, ?4) "
-         "ON CONFLICT DO NOTHING")
-      .Bind(1, lead_id).Bind(2, campaign_id).Bind(3, a.action).Bind(4, a.action_time).Run();
+         "INSERT INTO rx_lead_campaigns (lead_id, campaign_id, latest_status, version, timeline, actions) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (lead_id, campaign_id) DO UPDATE SET "
+         "latest_status = excluded.latest_status, version = excluded.version, "
+         "timeline = excluded.timeline, actions = excluded.actions")
+      .Bind(1, lead_id).Bind(2, campaign_id).Bind(3, e.latest_status).Bind(4, e.version)
+      .Bind(5, EncodeTimeline(e.timeline)).Bind(6, ActionBits(e.timeline)).Run();
 }
 
 void SqliteTx::PutProjectedCampaign(const model::Campaign& c, bool type_known, std::string_view version) {
@@ -219,11 +277,8 @@ std::vector<model::Lead> SqliteTx::ListProjectedLeads(const std::optional<std::s
 }
 
 std::vector<model::Enrollment> SqliteTx::ProjectedEnrollments(std::string_view lead_id) {
-  // Every campaign the lead appears in: by status or by timeline alone.
   auto& s = db_.Prepare(
-      "SELECT campaign_id, MAX(latest_status) FROM (SELECT campaign_id, latest_status FROM "
-      "rx_lead_campaigns WHERE lead_id = ?1 UNION ALL SELECT DISTINCT campaign_id, NULL FROM "
-      "rx_activity WHERE lead_id = ?1) GROUP BY campaign_id ORDER BY campaign_id");
+      "SELECT campaign_id, latest_status, timeline FROM rx_lead_campaigns WHERE lead_id = ?1 ORDER BY campaign_id");
   s.Bind(1, lead_id);
   std::vector<model::Enrollment> out;
   while (s.Step()) {
@@ -231,14 +286,8 @@ std::vector<model::Enrollment> SqliteTx::ProjectedEnrollments(std::string_view l
     e.campaign_id = s.Text(0);
     e.lead_id = std::string(lead_id);
     e.latest_status = s.OptText(1);
+    e.activity = DecodeTimeline(s.Text(2));
     out.push_back(std::move(e));
-  }
-  auto& a = db_.Prepare(
-      "SELECT action, action_time FROM rx_activity WHERE lead_id = ?1 AND campaign_id = ?2 "
-      "ORDER BY action_time, action");
-  for (auto& e : out) {
-    a.Reset().Bind(1, lead_id).Bind(2, e.campaign_id);
-    while (a.Step()) e.activity.push_back({a.Text(0), a.Int(1)});
   }
   return out;
 }
@@ -264,10 +313,24 @@ std::vector<model::Campaign> SqliteTx::ListProjectedCampaigns(const PageRequest&
 
 std::int64_t SqliteTx::CountProjectedLeadsWithAction(std::string_view campaign_id,
                                                      const std::vector<std::string>& actions) {
+  // Catalog actions are bits of `actions`, read from the by-campaign index without touching
+  // the rows; any other label is looked for in the timelines themselves.
+  std::int64_t bits = 0;
+  std::vector<std::string> others;
+  for (const auto& action : actions) {
+    if (auto bit = model::ActionBit(action)) bits |= std::int64_t{1} << *bit; else others.push_back(action);
+  }
+  if (others.empty()) {  // the usual case (funnel stages): a covering index range
+    auto& s = db_.Prepare(
+        "SELECT COUNT(*) FROM rx_lead_campaigns WHERE campaign_id = ?1 AND (actions & ?2) != 0");
+    s.Bind(1, campaign_id).Bind(2, bits);
+    return s.Step() ? s.Int(0) : 0;
+  }
   auto& s = db_.Prepare(
-      "SELECT COUNT(DISTINCT lead_id) FROM rx_activity WHERE campaign_id = ?1 "
-      "AND action IN (SELECT value FROM json_each(?2))");
-  s.Bind(1, campaign_id).Bind(2, EncodeStrings(actions));
+      "SELECT COUNT(*) FROM rx_lead_campaigns WHERE campaign_id = ?1 AND ((actions & ?2) != 0 "
+      "OR EXISTS (SELECT 1 FROM json_each(timeline) t "
+      "WHERE json_extract(t.value, '$[0]') IN (SELECT value FROM json_each(?3))))");
+  s.Bind(1, campaign_id).Bind(2, bits).Bind(3, EncodeStrings(others));
   return s.Step() ? s.Int(0) : 0;
 }
 
