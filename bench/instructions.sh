@@ -7,6 +7,8 @@
 #
 #   bench/instructions.sh                 # c, b and a
 #   INSTR_ONLY="c" bench/instructions.sh  # some scenarios
+#   INSTR_KEEP=/tmp/p bench/instructions.sh  # keep the profiles (c.out, b.out, a.out) there,
+#                                            # for callgrind_annotate
 #
 #   c. dispatch drain: 10,000 pending deliveries (2,500 events x 4 endpoints) sent to the sink.
 #   b. provider end to end: 64 connections POST message-sent activities for 10 s (20,000 leads,
@@ -103,6 +105,7 @@ if has a; then
   report "a. receiver, per webhook (ingest and projection)" "$work/a.out" "$acked"
 fi
 
+if [ -n "${INSTR_KEEP:-}" ]; then mkdir -p "$INSTR_KEEP" && cp "$work"/*.out "$INSTR_KEEP"/; fi
 echo
 echo "hookline instructions per operation (callgrind), $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo

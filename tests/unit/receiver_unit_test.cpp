@@ -168,19 +168,5 @@ TEST(Projector, ReducedBatchesEqualOneByOne) {
   EXPECT_NE(dump(*batched).find("replies"), std::string::npos);
 }
 
-TEST(TimelineMemory, AnswersOnlyForWhatItWasToldAndForgetsOnClear) {
-  TimelineMemory memory(8);
-  ProjectionBatch::ActivityKey a{"L", "C", "Send Message", 1};
-  ProjectionBatch::ActivityKey b{"L", "C", "Send Message", 2};
-  EXPECT_FALSE(memory.Contains(a.Fingerprint()));
-  memory.Remember(a.Fingerprint());
-  EXPECT_TRUE(memory.Contains(a.Fingerprint()));
-  EXPECT_FALSE(memory.Contains(b.Fingerprint()));
-  for (int i = 0; i < 100; ++i) memory.Remember(ProjectionBatch::ActivityKey{"L", "C", "x", i}.Fingerprint());
-  EXPECT_FALSE(memory.Contains(b.Fingerprint()));  // slots are overwritten, never merged
-  memory.Clear();
-  EXPECT_FALSE(memory.Contains(a.Fingerprint()));
-}
-
 }  // namespace
 }  // namespace hookline::receiver

@@ -206,7 +206,8 @@ const json::object* WebhookEvent::SenderObject() const {
   return d ? ObjectField(*d, "sender") : nullptr;
 }
 
-std::optional<WebhookEvent> ParseWebhook(std::string_view body, ParseFailure* failure) {
+std::optional<WebhookEvent> ParseWebhook(std::string_view body, ParseFailure* failure,
+                                         json::storage_ptr storage) {
   auto fail = [&](std::string reason) -> std::optional<WebhookEvent> {
     if (failure) failure->reason = std::move(reason);
     return std::nullopt;
@@ -214,11 +215,12 @@ std::optional<WebhookEvent> ParseWebhook(std::string_view body, ParseFailure* fa
   boost::system::error_code ec;
   json::parse_options options;
   options.max_depth = 64;
-  json::value parsed = json::parse(body, ec, {}, options);
+  json::value parsed = json::parse(body, ec, std::move(storage), options);
   if (ec) return fail("body is not valid JSON: " + ec.message());
   if (!parsed.is_object()) return fail("body is not a JSON object");
-  WebhookEvent event;
-  event.document = std::move(parsed.get_object());
+  // Move-constructed, not assigned: an assignment would copy into the heap when `storage`
+  // is another resource.
+  WebhookEvent event{std::move(parsed.get_object()), {}, EventType::kUnknown, std::nullopt, std::nullopt};
   const auto name = StringField(event.document, "event");
   if (!name) return fail("body has no string field 'event'");
   event.event = std::string(*name);

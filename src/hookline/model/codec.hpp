@@ -63,8 +63,10 @@ struct ParseFailure {
 
 //! Parses a webhook body. Fails only when the body is not valid UTF-8 JSON, is not an object,
 //! or has no string `event`; everything else (nulls, missing or extra fields, unknown names)
-//! is accepted. On failure `failure` is set and nullopt returned.
-std::optional<WebhookEvent> ParseWebhook(std::string_view body, ParseFailure* failure);
+//! is accepted. On failure `failure` is set and nullopt returned. The document is allocated
+//! from `storage` (default: the heap), which must outlive the returned event.
+std::optional<WebhookEvent> ParseWebhook(std::string_view body, ParseFailure* failure,
+                                         json::storage_ptr storage = {});
 
 //! True when `value` holds a number that overflowed to infinity (or NaN) when parsed.
 bool HasNonFiniteNumber(const json::value& value);

@@ -1,5 +1,7 @@
 #include "hookline/receiver/ingest.hpp"
 
+#include <cstddef>
+
 #include <boost/json.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -125,8 +127,13 @@ void IngestAsync(store::Store& store, SourceCache& sources, const crypto::Secret
     record.headers.emplace_back(k, v);
   }
   {
+    // The parsed body lives in an arena for this block: nothing of it is kept (FactsOf and
+    // DedupeKey copy what they need), and Boost.JSON frees a document whose storage
+    // deallocates trivially at once instead of node by node.
+    alignas(std::max_align_t) unsigned char arena_buffer[16384];
+    json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
     model::ParseFailure failure;
-    const auto event = model::ParseWebhook(request.body, &failure);
+    const auto event = model::ParseWebhook(request.body, &failure, &arena);
     if (event) {
       record.status = "accepted";
       record.event = event->event;

@@ -1,9 +1,7 @@
 #include "hookline/receiver/projector.hpp"
 
 #include <algorithm>
-#include <bit>
-#include <charconv>
-#include <cstring>
+#include <cstddef>
 #include <tuple>
 
 #include <boost/json.hpp>
@@ -42,8 +40,13 @@ void ProjectionBatch::KeepNewest(std::map<std::string, Versioned<T>>& values, co
 }
 
 void ProjectionBatch::Add(const store::ReceivedRecord& record) {
+  // The parsed body lives in an arena for this call: every value kept is copied out of it,
+  // and Boost.JSON frees a document whose storage deallocates trivially at once instead of
+  // node by node.
+  alignas(std::max_align_t) unsigned char arena_buffer[16384];
+  json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
   model::ParseFailure failure;
-  auto event = model::ParseWebhook(record.body, &failure);
+  auto event = model::ParseWebhook(record.body, &failure, &arena);
   if (!event || event->type == model::EventType::kUnknown) return;
   const model::EventSpec& spec = model::SpecOf(event->type);
   const Millis ts = event->timestamp.value_or(0);
@@ -104,13 +107,13 @@ void ProjectionBatch::Add(const store::ReceivedRecord& record) {
         auto at_text = model::StringField(*entry, "action_time");
         auto at = at_text ? ParseIso8601(*at_text) : std::nullopt;
         if (!action || !at) continue;
-        AddActivity(enrollment, std::string(*action), *at);
+        enrollment.entries.push_back({std::string(*action), *at});
         own_action_seen |= *action == spec.action && *at == ts;
       }
     }
     if (!own_action_seen && event->timestamp) {
       // A payload without its history still says that this action happened.
-      AddActivity(enrollment, std::string(spec.action), ts);
+      enrollment.entries.push_back({std::string(spec.action), ts});
     }
     const char* text_field = nullptr;
     if (event->type == model::EventType::kMessageReplied || event->type == model::EventType::kInmailReplied) {
@@ -152,7 +155,7 @@ void ProjectionBatch::Apply(store::StoreTx& tx) const {
       changed = true;
     }
     const std::size_t before = next.timeline.size();
-    for (const auto& [fingerprint, activity] : change.entries) {
+    for (const auto& activity : change.entries) {
       const auto at = std::lower_bound(next.timeline.begin(), next.timeline.end(), activity, older);
       if (at == next.timeline.end() || *at != activity) next.timeline.insert(at, activity);
     }
@@ -162,69 +165,11 @@ void ProjectionBatch::Apply(store::StoreTx& tx) const {
   for (const auto& reply : replies_) tx.AddReply(reply);
 }
 
-void ProjectionBatch::AddActivity(EnrollmentChange& enrollment, std::string action, Millis at) {
-  // Keyed by fingerprint: each entry is hashed once, and duplicates (the same history in
-  // many webhooks) cost a hash lookup rather than string comparisons.
-  const TimelineFingerprint fingerprint = FingerprintOf(enrollment.lead_id, enrollment.campaign_id, action, at);
-  if (fingerprints_.insert(fingerprint).second) enrollment.entries.emplace_back(fingerprint, model::Activity{std::move(action), at});
-}
-
-void ProjectionBatch::DropActivities(const std::function<bool(const TimelineFingerprint&)>& already_stored) {
-  for (auto& [key, enrollment] : enrollments_) {
-    std::erase_if(enrollment.entries, [&](const auto& entry) {
-      if (!already_stored(entry.first)) return false;
-      fingerprints_.erase(entry.first);
-      return true;
-    });
-  }
-}
-
-std::vector<TimelineFingerprint> ProjectionBatch::Fingerprints() const {
-  return {fingerprints_.begin(), fingerprints_.end()};
-}
-
 void ProjectWebhook(store::StoreTx& tx, const store::ReceivedRecord& record) {
   ProjectionBatch batch;
   batch.Add(record);
   batch.Apply(tx);
 }
-
-std::size_t ProjectionBatch::FingerprintHash::operator()(const TimelineFingerprint& f) const {
-  std::size_t h = 0;
-  std::memcpy(&h, f.data(), sizeof h);  // SHA-256 bytes are already uniform
-  return h;
-}
-
-TimelineFingerprint ProjectionBatch::ActivityKey::Fingerprint() const {
-  return FingerprintOf(lead_id, campaign_id, action, at);
-}
-
-TimelineFingerprint ProjectionBatch::FingerprintOf(std::string_view lead_id, std::string_view campaign_id,
-                                                   std::string_view action, Millis at) {
-  char at_text[24];
-  const auto at_end = std::to_chars(at_text, at_text + sizeof at_text, at).ptr;
-  const std::string digest = crypto::Sha256Concat(
-      {lead_id, "\x1f", campaign_id, "\x1f", action, "\x1f", std::string_view(at_text, at_end - at_text)});
-  TimelineFingerprint out{};
-  std::memcpy(out.data(), digest.data(), out.size());
-  return out;
-}
-
-TimelineMemory::TimelineMemory(std::size_t slots) : slots_(std::bit_ceil(std::max<std::size_t>(slots, 1))) {}
-
-std::size_t TimelineMemory::Slot(const Fingerprint& fingerprint) const {
-  std::uint64_t h = 0;
-  std::memcpy(&h, fingerprint.data(), sizeof h);
-  return static_cast<std::size_t>(h) & (slots_.size() - 1);
-}
-
-bool TimelineMemory::Contains(const Fingerprint& fingerprint) const {
-  return slots_[Slot(fingerprint)] == fingerprint;
-}
-
-void TimelineMemory::Remember(const Fingerprint& fingerprint) { slots_[Slot(fingerprint)] = fingerprint; }
-
-void TimelineMemory::Clear() { std::fill(slots_.begin(), slots_.end(), Fingerprint{}); }
 
 Projector::Projector(store::Store& store, int batch) : store_(store), batch_(batch) {}
 
@@ -278,12 +223,9 @@ int Projector::CatchUp() {
       from = tx.ProjectionCheckpoint();
       records = tx.AcceptedAfter(from, batch_);
     });
-    if (from < applied_through_) timelines_.Clear();  // a rebuild emptied the projections
-    applied_through_ = from;
     if (records.empty()) return total;
     ProjectionBatch batch;
     for (const auto& record : records) batch.Add(record);
-    batch.DropActivities([this](const TimelineFingerprint& f) { return timelines_.Contains(f); });
     const std::int64_t through = records.back().seq;
     // The checkpoint and the projections it covers change in one transaction, and only if
     // nothing (a rebuild) moved the checkpoint since it was read.
@@ -294,8 +236,6 @@ int Projector::CatchUp() {
       return true;
     });
     if (!applied) continue;
-    for (const auto& fingerprint : batch.Fingerprints()) timelines_.Remember(fingerprint);
-    applied_through_ = through;
     total += static_cast<int>(records.size());
     if (static_cast<int>(records.size()) < batch_) return total;
   }

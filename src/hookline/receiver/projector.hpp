@@ -1,12 +1,9 @@
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <unordered_map>
-#include <unordered_set>
 #include <string>
 #include <vector>
 #include <condition_variable>
@@ -17,9 +14,6 @@
 
 namespace hookline::receiver {
 
-//! 16 bytes of SHA-256 naming a timeline entry (lead, campaign, action, time).
-using TimelineFingerprint = std::array<std::uint8_t, 16>;
-
 //! The projection writes of a batch of accepted webhooks, reduced in memory before they
 //! reach the store: of each value (lead, campaign, sender, status in a campaign) only the
 //! greatest version is kept, timelines and replies are sets. The store then keeps a value
@@ -28,27 +22,10 @@ using TimelineFingerprint = std::array<std::uint8_t, 16>;
 //! projections as applying webhook by webhook, in any order. Not thread-safe.
 class ProjectionBatch {
  public:
-  struct FingerprintHash {
-    std::size_t operator()(const TimelineFingerprint& f) const;
-  };
-  struct ActivityKey {
-    std::string lead_id, campaign_id, action;
-    Millis at = 0;
-    auto operator<=>(const ActivityKey&) const = default;
-    TimelineFingerprint Fingerprint() const;
-  };
-  //! 16 bytes of SHA-256 over the entry's four fields.
-  static TimelineFingerprint FingerprintOf(std::string_view lead_id, std::string_view campaign_id,
-                                           std::string_view action, Millis at);
-
   //! Parses `record`; unknown events and bodies that do not parse add nothing.
   void Add(const store::ReceivedRecord& record);
   //! Writes the reduced batch, each lead's campaigns in key order (the table's), for locality.
   void Apply(store::StoreTx& tx) const;
-  //! Leaves out timeline entries the caller knows are stored already.
-  void DropActivities(const std::function<bool(const TimelineFingerprint&)>& already_stored);
-  //! The fingerprints of the batch's timeline entries, each once.
-  std::vector<TimelineFingerprint> Fingerprints() const;
 
  private:
   template <typename T>
@@ -60,34 +37,16 @@ class ProjectionBatch {
   struct EnrollmentChange {
     std::string lead_id, campaign_id;
     Versioned<std::optional<std::string>> status;  //!< the newest; version "" until one is seen
-    std::vector<std::pair<TimelineFingerprint, model::Activity>> entries;  //!< each once
+    std::vector<model::Activity> entries;          //!< as sent; merged (and deduplicated) at Apply
   };
   template <typename T>
   static void KeepNewest(std::map<std::string, Versioned<T>>& values, const std::string& key, Versioned<T> candidate);
-  void AddActivity(EnrollmentChange& enrollment, std::string action, Millis at);
 
   std::map<std::string, Versioned<model::Lead>> leads_;
   std::map<std::string, Versioned<model::Campaign>> campaigns_;
   std::map<std::string, Versioned<model::Sender>> senders_;
   std::map<std::string, EnrollmentChange> enrollments_;  // by lead and campaign
-  std::unordered_set<TimelineFingerprint, FingerprintHash> fingerprints_;  // the entries'
   std::vector<store::ReplyRecord> replies_;
-};
-
-//! Timeline entries known to be stored, in a fixed number of slots (16 bytes each); a newer
-//! entry takes an older one's slot. Only ever answers "stored" for an entry that was
-//! remembered, so forgetting merely costs a redundant insert.
-class TimelineMemory {
- public:
-  explicit TimelineMemory(std::size_t slots);
-  using Fingerprint = TimelineFingerprint;
-  bool Contains(const Fingerprint& fingerprint) const;
-  void Remember(const Fingerprint& fingerprint);
-  void Clear();
-
- private:
-  std::size_t Slot(const Fingerprint& fingerprint) const;
-  std::vector<Fingerprint> slots_;  // all zero: empty
 };
 
 //! Applies one accepted webhook to the projections (leads, statuses, timelines, campaigns,
@@ -113,8 +72,6 @@ class Projector {
   store::Store& store_;
   int batch_;
   std::mutex catch_up_mu_;  // one catch-up at a time: it owns what follows
-  TimelineMemory timelines_{1 << 18};
-  std::int64_t applied_through_ = 0;
   std::mutex mu_;
   std::condition_variable cv_;
   bool pending_ = false;
