@@ -1,5 +1,7 @@
 #include "hookline/api/provider_api.hpp"
 
+#include <cstddef>
+
 #include <boost/json.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -57,14 +59,18 @@ std::variant<model::Lead, Problem> ParseLead(const json::object& body, std::stri
 // Records an activity and answers 201 with its event, or the Problem (nothing written).
 http::Response RecordActivityAnswer(StoreTx& tx, std::string_view company_id,
                                     const provider::ActivityRequest& request, Millis now, int* deliveries) {
-  auto recorded = provider::RecordActivity(tx, company_id, request, now);
+  // The payload and the 201 that embeds it live in an arena until the 201 is serialized:
+  // Boost.JSON then drops them at once instead of node by node.
+  alignas(std::max_align_t) unsigned char arena_buffer[8192];
+  json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
+  auto recorded = provider::RecordActivity(tx, company_id, request, now, &arena);
   if (auto* p = std::get_if<Problem>(&recorded)) return ProblemResponse(*p);
   auto& r = std::get<provider::RecordedActivity>(recorded);
   *deliveries = r.deliveries;
   // The payload as built (the rendering stored and sent has the same values), not parsed
-  // back from its rendering; moved in (an initializer list, or an object passed as a
-  // json::value const&, would copy it).
-  json::object body;
+  // back from its rendering; moved in, in the same storage (an initializer list, an object
+  // passed as a json::value const&, or one in another storage would copy it).
+  json::object body(&arena);
   body.reserve(3);
   body.emplace("id", r.event.id);
   body.emplace("event", r.event.event);

@@ -78,8 +78,8 @@ class PayloadRenderer {
   json::serializer serializer_;
 };
 
-json::value Nullable(const std::optional<std::string>& s) {
-  return s ? json::value(*s) : json::value(nullptr);
+json::value Nullable(const std::optional<std::string>& s, const json::storage_ptr& sp) {
+  return s ? json::value(*s, sp) : json::value(nullptr, sp);
 }
 
 }  // namespace
@@ -98,43 +98,55 @@ std::string RenderWebhookJson(const json::object& object) {
   return out;
 }
 
-json::object BuildPayload(const PayloadParts& p) {
-  json::array activity;
+json::object BuildPayload(const PayloadParts& p, json::storage_ptr storage) {
+  // Every container is made in `storage` before it is filled: one made elsewhere and moved
+  // in would be copied into it.
+  const json::storage_ptr& sp = storage;
+  json::array activity(sp);
   activity.reserve(p.activity.size());
   for (const auto& a : p.activity) {
-    activity.push_back(json::object{{"action", a.action}, {"action_time", FormatIso8601(a.action_time)}});
+    json::object entry(sp);
+    entry.reserve(2);
+    entry.emplace("action", a.action);
+    entry.emplace("action_time", FormatIso8601(a.action_time));
+    activity.push_back(std::move(entry));
   }
-  json::object lead;
+  json::object lead(sp);
+  lead.reserve(10);
   lead["id"] = p.lead.id;
   lead["name"] = p.lead.name;
-  lead["profile_url"] = Nullable(p.lead.profile_url);
-  lead["email"] = Nullable(p.lead.email);
-  lead["latest_status"] = Nullable(p.latest_status);
+  lead["profile_url"] = Nullable(p.lead.profile_url, sp);
+  lead["email"] = Nullable(p.lead.email, sp);
+  lead["latest_status"] = Nullable(p.latest_status, sp);
   lead["activity"] = std::move(activity);
-  lead["company_name"] = Nullable(p.lead.company_name);
-  lead["location"] = Nullable(p.lead.location);
-  lead["job_title"] = Nullable(p.lead.job_title);
-  lead["profile_image"] = Nullable(p.lead.profile_image);
+  lead["company_name"] = Nullable(p.lead.company_name, sp);
+  lead["location"] = Nullable(p.lead.location, sp);
+  lead["job_title"] = Nullable(p.lead.job_title, sp);
+  lead["profile_image"] = Nullable(p.lead.profile_image, sp);
 
-  json::object campaign;
+  json::object campaign(sp);
+  campaign.reserve(5);
   campaign["id"] = p.campaign.id;
   campaign["name"] = p.campaign.name;
   campaign["campaign_type"] = ChannelName(p.campaign.campaign_type);
   campaign["total_leads"] = p.campaign.total_leads;
   campaign["complete_end_of_sequence"] = p.campaign.complete_end_of_sequence;
 
-  json::object sender;
+  json::object sender(sp);
+  sender.reserve(3);
   sender["id"] = p.sender.id;
   sender["name"] = p.sender.name;
-  sender["email"] = Nullable(p.sender.email);
+  sender["email"] = Nullable(p.sender.email, sp);
 
-  json::object data;
+  json::object data(sp);
+  data.reserve(4);
   data["actionData"] = p.action_data;
   data["lead"] = std::move(lead);
   data["campaign"] = std::move(campaign);
   data["sender"] = std::move(sender);
 
-  json::object doc;
+  json::object doc(sp);
+  doc.reserve(4);
   doc["event"] = p.spec->name;
   doc["company_id"] = p.company_id;
   doc["timestamp"] = FormatIso8601(p.timestamp);

@@ -36,8 +36,9 @@ struct PayloadParts {
 };
 
 //! Builds the payload document in the reference's key order:
-//! event, company_id, timestamp, data{actionData, lead, campaign, sender}.
-json::object BuildPayload(const PayloadParts& parts);
+//! event, company_id, timestamp, data{actionData, lead, campaign, sender}. Allocated from
+//! `storage` (default: the heap), which must outlive it.
+json::object BuildPayload(const PayloadParts& parts, json::storage_ptr storage = {});
 
 //! A webhook body parsed tolerantly. The document keeps every field, known or not, in the
 //! order received, so rendering it again reproduces the input's shape.

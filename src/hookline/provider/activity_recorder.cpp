@@ -115,7 +115,8 @@ json::object BuildActionData(const model::EventSpec& spec, const json::object& g
 
 std::variant<RecordedActivity, Problem> RecordActivity(store::StoreTx& tx,
                                                        std::string_view company_id,
-                                                       const ActivityRequest& request, Millis now) {
+                                                       const ActivityRequest& request, Millis now,
+                                                       json::storage_ptr payload_storage) {
   const model::EventSpec& spec = *request.spec;
   auto campaign = tx.GetCampaign(company_id, request.campaign_id);
   if (!campaign) {
@@ -175,7 +176,8 @@ std::variant<RecordedActivity, Problem> RecordActivity(store::StoreTx& tx,
   parts.campaign = std::move(*campaign);
   parts.sender = std::move(*sender);
 
-  RecordedActivity recorded;
+  // Constructed with the payload: assigning it would copy it out of `payload_storage`.
+  RecordedActivity recorded{store::EventRecord{}, model::BuildPayload(parts, std::move(payload_storage)), 0};
   auto& event = recorded.event;
   event.id = event_id;
   event.company_id = std::string(company_id);
@@ -185,7 +187,6 @@ std::variant<RecordedActivity, Problem> RecordActivity(store::StoreTx& tx,
   event.sender_id = request.sender_id;
   event.occurred_at = occurred_at;
   event.created_at = now;
-  recorded.payload = model::BuildPayload(parts);
   event.payload = model::RenderWebhookJson(recorded.payload);
   tx.InsertEvent(event);
 

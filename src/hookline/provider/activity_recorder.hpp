@@ -38,9 +38,11 @@ struct RecordedActivity {
 //! Records the activity inside `tx`: checks the campaign, lead, sender and enrollment exist and
 //! the channel matches, appends the action to the lead's history, renders the payload once
 //! and stores it with one delivery per subscribed endpoint. On a Problem nothing was written.
+//! The payload is allocated from `payload_storage` (default: the heap), which must outlive it.
 std::variant<RecordedActivity, Problem> RecordActivity(store::StoreTx& tx,
                                                        std::string_view company_id,
-                                                       const ActivityRequest& request, Millis now);
+                                                       const ActivityRequest& request, Millis now,
+                                                       boost::json::storage_ptr payload_storage = {});
 
 //! The actionData object for `spec`: known fields in the reference's order (given values,
 //! else defaults, else null), then the caller's extra fields in their order.
