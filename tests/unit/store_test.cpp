@@ -223,21 +223,27 @@ TEST(SqliteStore, DataSurvivesReopenAndMigrationsRunOnce) {
   EXPECT_FALSE(store->Write([](StoreTx& tx) { return tx.InsertCompany({"c", "again", 5}, "other"); }));
 }
 
+// A database as a hookline of schema `version` left it, for upgrade tests.
+std::unique_ptr<sqlite::Connection> DatabaseAtSchema(const std::string& path, int version) {
+  auto db = std::make_unique<sqlite::Connection>(path, false);
+  db->Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+           "applied_at INTEGER NOT NULL)");
+  for (const auto& m : sqlite::Migrations()) {
+    if (m.version > version) break;
+    db->Exec(m.sql);
+    db->Exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", 'old', 0)");
+  }
+  return db;
+}
+
 // A database made by an older hookline (schema 4) upgrades in place: migration 5 flags the
 // pending deliveries of per-lead endpoints, and only those, for the per-lead index.
 TEST(SqliteStore, UpgradeFromSchema4FlagsPendingPerLeadDeliveries) {
   TempDir dir;
   const std::string path = dir.File("db");
   {
-    sqlite::Connection db(path, false);
-    db.Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
-            "applied_at INTEGER NOT NULL)");
-    for (const auto& m : sqlite::Migrations()) {
-      if (m.version > 4) break;
-      db.Exec(m.sql);
-      db.Exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", 'old', 0)");
-    }
-    db.Exec(
+    auto db = DatabaseAtSchema(path, 4);
+    db->Exec(
         "INSERT INTO endpoints (id, company_id, url, event_types, headers, secret_sealed, created_at, updated_at, "
         "ordering) VALUES ('ep_ordered', 'c', 'http://a.example', '[]', '{}', x'00', 0, 0, 'per_lead'), "
         "('ep_plain', 'c', 'http://b.example', '[]', '{}', x'00', 0, 0, 'none');"
@@ -264,15 +270,8 @@ TEST(SqliteStore, UpgradeFromSchema6FoldsTimelineEntriesIntoEnrollmentRows) {
   TempDir dir;
   const std::string path = dir.File("db");
   {
-    sqlite::Connection db(path, false);
-    db.Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
-            "applied_at INTEGER NOT NULL)");
-    for (const auto& m : sqlite::Migrations()) {
-      if (m.version > 6) break;
-      db.Exec(m.sql);
-      db.Exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", 'old', 0)");
-    }
-    db.Exec(
+    auto db = DatabaseAtSchema(path, 6);
+    db->Exec(
         "INSERT INTO rx_lead_campaigns (lead_id, campaign_id, latest_status, version) VALUES "
         "('L1', 'C', 'Replied', 'v9'), ('L2', 'C', 'Contacted', 'v1'), ('L3', 'C', NULL, 'v1');"
         "INSERT INTO rx_activity (lead_id, campaign_id, action, action_time) VALUES "
