@@ -249,8 +249,12 @@ class SqliteStore final : public Store {
 
   static constexpr int kWriterCacheKib = 2'000;
   static constexpr int kReaderCacheKib = 2'000;
-  // WAL frames (pages) after which a checkpoint is started: ~4 MiB, SQLite's default.
-  static constexpr int kCheckpointFrames = 1'000;
+  // WAL frames (pages) after which a checkpoint is started: ~16 MiB. A page written again
+  // and again (an index's hot pages) is copied once per checkpoint, so fewer checkpoints
+  // copy less: drain CPU per delivery -8 % against SQLite's default of 1,000. Kept under
+  // 4,096, the frames one block of the WAL index maps: past it every page lookup searches
+  // two blocks (8,000 measured slower for the receiver).
+  static constexpr int kCheckpointFrames = 4'000;
 
   // Called by SQLite on the writer thread after each commit with the WAL's size in frames.
   static int OnWalCommit(void* self, sqlite3*, const char*, int frames) {
