@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <tuple>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -140,9 +139,6 @@ void ProjectionBatch::Apply(store::StoreTx& tx) const {
   for (const auto& [id, lead] : leads_) tx.PutProjectedLead(lead.value, lead.version);
   for (const auto& [id, campaign] : campaigns_) tx.PutProjectedCampaign(campaign.value, /*type_known=*/true, campaign.version);
   for (const auto& [id, sender] : senders_) tx.PutProjectedSender(sender.value, sender.version);
-  auto older = [](const model::Activity& a, const model::Activity& b) {
-    return std::tie(a.action_time, a.action) < std::tie(b.action_time, b.action);
-  };
   for (const auto& [key, change] : enrollments_) {
     // Read, merge and write inside the job: a group commit may run it twice (Store::Write),
     // and each run must merge with what is stored then.
@@ -156,7 +152,8 @@ void ProjectionBatch::Apply(store::StoreTx& tx) const {
     }
     const std::size_t before = next.timeline.size();
     for (const auto& activity : change.entries) {
-      const auto at = std::lower_bound(next.timeline.begin(), next.timeline.end(), activity, older);
+      const auto at = std::lower_bound(next.timeline.begin(), next.timeline.end(), activity,
+                                     store::EarlierInTimeline);
       if (at == next.timeline.end() || *at != activity) next.timeline.insert(at, activity);
     }
     changed |= next.timeline.size() != before;

@@ -241,6 +241,11 @@ struct ProjectedEnrollment {
   std::vector<model::Activity> timeline;
 };
 
+//! The order of a projected timeline: by time, then action.
+inline bool EarlierInTimeline(const model::Activity& a, const model::Activity& b) {
+  return a.action_time != b.action_time ? a.action_time < b.action_time : a.action < b.action;
+}
+
 struct ReplyRecord {
   std::string lead_id;
   std::string campaign_id;

@@ -3,7 +3,6 @@
 #include "hookline/store/sqlite/sqlite_tx.hpp"
 
 #include <algorithm>
-#include <tuple>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -41,10 +40,9 @@ std::vector<model::Activity> DecodeTimeline(std::string_view text) {
     out.push_back({std::string((*pair)[0].get_string()), (*pair)[1].get_int64()});
   }
   // Written oldest first; migration 7's backfill may not have been (aggregate input order).
-  auto older = [](const model::Activity& a, const model::Activity& b) {
-    return std::tie(a.action_time, a.action) < std::tie(b.action_time, b.action);
-  };
-  if (!std::is_sorted(out.begin(), out.end(), older)) std::sort(out.begin(), out.end(), older);
+  if (!std::is_sorted(out.begin(), out.end(), EarlierInTimeline)) {
+    std::sort(out.begin(), out.end(), EarlierInTimeline);
+  }
   return out;
 }
 
