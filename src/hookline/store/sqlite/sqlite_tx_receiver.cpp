@@ -97,19 +97,23 @@ std::vector<SourceRecord> SqliteTx::ListSources() {
 }
 
 std::optional<std::string> SqliteTx::InsertReceived(ReceivedRecord& r) {
-  if (r.status == "accepted") {
-    auto& seen = db_.Prepare(
-        "SELECT id FROM received WHERE source_id = ?1 AND dedupe_key = ?2 AND status = 'accepted'");
-    seen.Bind(1, r.source_id).Bind(2, r.dedupe_key);
-    if (seen.Step()) return seen.Text(0);
-  }
+  // One statement for the usual case, a new webhook: the dedupe index is searched once, by
+  // the insert itself. Only a duplicate (nothing inserted) looks up the first one's id.
   db_.Prepare(
          "INSERT INTO received (id, source_id, dedupe_key, status, reason, event, received_at, "
-         "headers, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+         "headers, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+         "ON CONFLICT (source_id, dedupe_key) WHERE status = 'accepted' DO NOTHING")
       .Bind(1, r.id).Bind(2, r.source_id).Bind(3, r.dedupe_key).Bind(4, r.status).Bind(5, r.reason)
       .Bind(6, r.event).Bind(7, r.received_at).Bind(8, EncodeHeaders(r.headers)).BindBlob(9, r.body).Run();
-  r.seq = db_.LastInsertRowId();
-  return std::nullopt;
+  if (db_.Changes() == 1) {
+    r.seq = db_.LastInsertRowId();
+    return std::nullopt;
+  }
+  auto& first = db_.Prepare(
+      "SELECT id FROM received WHERE source_id = ?1 AND dedupe_key = ?2 AND status = 'accepted'");
+  first.Bind(1, r.source_id).Bind(2, r.dedupe_key);
+  if (!first.Step()) throw StoreError("a webhook was neither stored nor a duplicate");
+  return first.Text(0);
 }
 
 ReceivedRecord SqliteTx::ReadReceived(const Statement& s) {
