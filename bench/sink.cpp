@@ -13,16 +13,14 @@
 // process several times a second takes CPU from the server under test (with a slow
 // python3, such as a pyenv shim, most of a core).
 #include <algorithm>
-#include <charconv>
-#include <condition_variable>
-#include <list>
-#include <thread>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -86,14 +84,11 @@ class Arrivals {
     {
       std::lock_guard lock(mu_);
       const std::int64_t now = NowUs();
-      for (auto it = waiters_.begin(); it != waiters_.end();) {
-        if (count_ >= it->until || now >= it->deadline_us) {
-          due.push_back(std::move(it->respond));
-          it = waiters_.erase(it);
-        } else {
-          ++it;
-        }
-      }
+      std::erase_if(waiters_, [&](Waiter& w) {
+        if (count_ < w.until && now < w.deadline_us) return false;
+        due.push_back(std::move(w.respond));
+        return true;
+      });
     }
     for (auto& respond : due) {
       hookline::http::Response r;
@@ -119,7 +114,7 @@ class Arrivals {
     std::int64_t deadline_us;
     hookline::http::Respond respond;
   };
-  std::list<Waiter> waiters_;
+  std::vector<Waiter> waiters_;
 };
 
 template <typename T>
