@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "hookline/store/sqlite/lease_table.hpp"
 #include "hookline/store/sqlite/migrations.hpp"
 #include "hookline/store/sqlite/sqlite_connection.hpp"
 #include "hookline/store/sqlite/sqlite_store.hpp"
@@ -590,6 +591,106 @@ TEST(SqliteStore, ClaimsLeaseDueDeliveriesOnce) {
     EXPECT_EQ(tx.NextDueAt(), std::nullopt);  // and so are not due: nothing would claim them
     return true;
   });
+}
+
+// Leases live in the store's memory and follow the writer's transaction: a claim undone
+// with its transaction (or with its job's savepoint) leaves no lease behind, and only a
+// committed claim keeps the delivery from the next one.
+TEST(SqliteStore, ALeaseLastsOnlyIfItsClaimCommits) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  hookline::testing::SeedLinkedin(*store, 1000);
+  store->Write([](StoreTx& tx) {
+    EndpointRecord ep;
+    ep.id = "ep_1";
+    ep.company_id = kCompany;
+    ep.url = "http://127.0.0.1:9/";
+    ep.secret_sealed = "sealed";
+    tx.InsertEndpoint(ep);
+    provider::RecordActivity(tx, kCompany, hookline::testing::InviteSent(), 1000);
+    return true;
+  });
+  auto claim = [](StoreTx& tx) { return tx.ClaimDueDeliveries(1000, 5000, {.limit = 10}).size(); };
+
+  // A job that claims and then fails: its lease goes with it.
+  EXPECT_FALSE(store->Write([&](StoreTx& tx) {
+    EXPECT_EQ(claim(tx), 1u);
+    return false;
+  }));
+  // In a batch whose first run is rolled back (b fails) and run again with savepoints, a's
+  // claim in the second run finds the delivery free: the first run's lease was undone.
+  std::size_t claimed_by_a = 99;
+  {
+    WriterHold hold(*store);
+    std::promise<void> a_done, b_done;
+    store->WriteAsync([&](StoreTx& tx) {
+      claimed_by_a = claim(tx);
+      return true;
+    }, [&](bool, std::exception_ptr) { a_done.set_value(); });
+    store->WriteAsync([&](StoreTx& tx) {
+      EXPECT_EQ(claim(tx), 0u);  // a holds it, in both runs
+      return false;
+    }, [&](bool, std::exception_ptr) { b_done.set_value(); });
+    hold.Release();
+    a_done.get_future().wait();
+    b_done.get_future().wait();
+  }
+  EXPECT_EQ(claimed_by_a, 1u);
+  // a committed: the delivery stays leased until its lease runs out or it is recorded.
+  store->Write([&](StoreTx& tx) {
+    EXPECT_EQ(claim(tx), 0u);
+    EXPECT_EQ(tx.ClaimDueDeliveries(5000, 9000, {.limit = 10}).size(), 1u);
+    return true;
+  });
+}
+
+TEST(LeaseTable, ChangesCountOnCommitAndAreUndoneWithTheirTransactionOrSavepoint) {
+  sqlite::LeaseTable leases;
+  leases.Take(1, 100);
+  EXPECT_TRUE(leases.Held(1, 50));   // seen by its own transaction at once
+  EXPECT_FALSE(leases.Held(1, 100)); // runs out at its time
+  leases.RollBack();
+  EXPECT_FALSE(leases.Held(1, 50));
+
+  leases.Take(1, 100);
+  leases.Take(2, 100);
+  leases.Commit();
+  EXPECT_TRUE(leases.Held(1, 50));
+  EXPECT_TRUE(leases.Held(2, 50));
+
+  // Savepoints: a job's changes (a drop, a renewal, a new lease) go back to the mark, those
+  // before it stay; a rollback of the whole transaction then undoes those too.
+  leases.Drop(1);
+  const auto mark = leases.Mark();
+  leases.Take(1, 200);
+  leases.Drop(2);
+  leases.Take(3, 300);
+  EXPECT_TRUE(leases.Held(1, 150));
+  EXPECT_FALSE(leases.Held(2, 50));
+  leases.RollBackTo(mark);
+  EXPECT_FALSE(leases.Held(1, 50));  // dropped before the mark
+  EXPECT_TRUE(leases.Held(2, 50));
+  EXPECT_FALSE(leases.Held(3, 50));
+  leases.RollBack();
+  EXPECT_TRUE(leases.Held(1, 50));
+
+  leases.DropAll();
+  EXPECT_FALSE(leases.Held(1, 50));
+  EXPECT_FALSE(leases.Held(2, 50));
+  leases.Commit();
+  EXPECT_EQ(leases.CountAtMost(), 0u);
+  leases.Drop(7);  // never leased: nothing to do
+  EXPECT_EQ(leases.CountAtMost(), 0u);
+}
+
+TEST(LeaseTable, LeasesThatRanOutAreSweptOnceTheTableGrows) {
+  sqlite::LeaseTable leases;
+  for (std::int64_t id = 0; id < 5000; ++id) leases.Take(id, id < 4000 ? 1000 : 9000);
+  leases.SetNow(2000);
+  leases.Commit();
+  EXPECT_EQ(leases.CountAtMost(), 1000u);  // the 4,000 that ran out by 2000 are gone
+  EXPECT_TRUE(leases.Held(4500, 2000));
+  EXPECT_FALSE(leases.Held(10, 500));  // swept: a delivery whose lease ran out is free
 }
 
 // A backlog at one endpoint, left out of the claim (at its cap), must not hide another

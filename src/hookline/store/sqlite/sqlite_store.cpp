@@ -193,6 +193,7 @@ class SqliteStore final : public Store {
         RunJobs(batch, /*savepoints=*/true);
       }
       db.Exec("COMMIT");
+      leases_.Commit();
     } catch (...) {
       commit_error = std::current_exception();
       RollBack(db);
@@ -216,8 +217,9 @@ class SqliteStore final : public Store {
   bool RunJobs(std::vector<std::unique_ptr<PendingJob>>& batch, bool savepoints) {
     Connection& db = *writer_db_;
     db.Exec("BEGIN IMMEDIATE");
-    SqliteTx tx(db);
+    SqliteTx tx(db, &leases_);
     for (auto& job : batch) {
+      const std::size_t leases_mark = leases_.Mark();
       if (savepoints) db.Prepare("SAVEPOINT job").Run();
       job->error = nullptr;
       try {
@@ -231,14 +233,18 @@ class SqliteStore final : public Store {
         if (!job->ok) return false;
         continue;
       }
-      if (!job->ok) db.Prepare("ROLLBACK TO job").Run();
+      if (!job->ok) {
+        db.Prepare("ROLLBACK TO job").Run();
+        leases_.RollBackTo(leases_mark);
+      }
       db.Prepare("RELEASE job").Run();
     }
     return true;
   }
 
   // Ends the writer's transaction, if one is open, undoing it (some errors end it already).
-  static void RollBack(Connection& db) {
+  void RollBack(Connection& db) {
+    leases_.RollBack();
     db.ResetStatements();
     try {
       if (!sqlite3_get_autocommit(db.handle())) db.Exec("ROLLBACK");
@@ -314,6 +320,7 @@ class SqliteStore final : public Store {
 
   SqliteOptions options_;
   std::unique_ptr<Connection> writer_db_;
+  LeaseTable leases_;  //!< the writer thread's only
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<PendingJob>> queue_;

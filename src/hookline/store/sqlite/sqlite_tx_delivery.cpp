@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -173,6 +174,8 @@ constexpr std::string_view kEndpointsWithPending =
 
 std::vector<ClaimedDelivery> SqliteTx::ClaimDueDeliveries(Millis now, Millis lease_until,
                                                           const ClaimLimits& limits) {
+  if (!leases_) throw std::logic_error("deliveries are claimed in the writer's transaction only");
+  leases_->SetNow(now);
   // Each endpoint's due deliveries come from its own index range, so a claim costs the same
   // with ten or a million pending, and a backlog at one endpoint (or one left out of the
   // claim) is never scanned to reach another's; endpoints with nothing pending are not
@@ -212,10 +215,19 @@ std::vector<ClaimedDelivery> SqliteTx::ClaimDueDeliveries(Millis now, Millis lea
   // few slots answers just freed, and reading a full per-endpoint batch from each endpoint to
   // keep a handful was most of its cost.
   const std::int64_t per_endpoint = std::max(0, std::min(limits.per_endpoint, limits.limit));
+  // Leased deliveries are still pending in the table and, claimed first, sit at the front of
+  // their endpoint's range: the scan reads past at most every lease to find the unleased.
+  const auto leased = static_cast<std::int64_t>(leases_->CountAtMost());
   for (const auto& [endpoint_id, per_lead] : endpoints) {
     auto& s = db_.Prepare(per_lead ? due_per_lead_sql : due_sql);
-    s.Bind(1, endpoint_id).Bind(2, now).Bind(3, per_endpoint);
-    while (s.Step()) candidates.push_back({s.Int(1), s.Int(0)});
+    s.Bind(1, endpoint_id).Bind(2, now).Bind(3, per_endpoint + leased);
+    std::int64_t found = 0;
+    while (found < per_endpoint && s.Step()) {
+      if (leases_->Held(s.Int(0), now)) continue;
+      candidates.push_back({s.Int(1), s.Int(0)});
+      ++found;
+    }
+    s.Reset();
   }
   std::sort(candidates.begin(), candidates.end());  // oldest due first, across endpoints
   if (candidates.size() > static_cast<std::size_t>(std::max(limits.limit, 0))) {
@@ -228,7 +240,6 @@ std::vector<ClaimedDelivery> SqliteTx::ClaimDueDeliveries(Millis now, Millis lea
       " e.rate_limit_per_s"
       " FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id JOIN events ev ON ev.id = d.event_id"
       " WHERE d.id = ?1");
-  auto& lease = db_.Prepare("UPDATE deliveries SET lease_until = ?2 WHERE id = ?1");
   std::vector<ClaimedDelivery> out;
   out.reserve(candidates.size());
   for (const auto& candidate : candidates) {
@@ -248,15 +259,15 @@ std::vector<ClaimedDelivery> SqliteTx::ClaimDueDeliveries(Millis now, Millis lea
     c.lead_id = row.Text(10);
     if (!row.IsNull(11)) c.previous_secret_sealed = row.Blob(11);
     c.rate_limit_per_s = row.OptInt(12);
-    lease.Reset().Bind(1, c.delivery_id).Bind(2, lease_until).Run();
+    leases_->Take(c.delivery_id, lease_until);
     out.push_back(std::move(c));
   }
   return out;
 }
 
 void SqliteTx::ReleaseLeases(const std::vector<std::int64_t>& ids) {
-  auto& s = db_.Prepare("UPDATE deliveries SET lease_until = NULL WHERE id = ?1");
-  for (auto id : ids) s.Reset().Bind(1, id).Run();
+  if (!leases_) throw std::logic_error("leases are released in the writer's transaction only");
+  for (auto id : ids) leases_->Drop(id);
 }
 
 EndpointHealth SqliteTx::RecordEndpointOutcome(std::string_view endpoint_id, bool success,
@@ -326,6 +337,7 @@ EndpointStats SqliteTx::GetEndpointStats(std::string_view endpoint_id, Millis si
 }
 
 void SqliteTx::RecordAttempt(const AttemptRecord& a, const DeliveryUpdate& u) {
+  if (leases_) leases_->Drop(u.delivery_id);
   db_.Prepare(
          "INSERT INTO attempts (delivery_id, started_at, duration_ms, status_code, error, "
          "response_head) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
@@ -355,6 +367,9 @@ std::optional<Millis> SqliteTx::NextDueAt() {
 }
 
 void SqliteTx::ReleaseAllLeases() {
+  if (!leases_) throw std::logic_error("leases are released in the writer's transaction only");
+  leases_->DropAll();
+  // Leases were once kept in the table: a database written then may still hold some.
   db_.Prepare("UPDATE deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL").Run();
 }
 
