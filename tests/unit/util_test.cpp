@@ -53,9 +53,12 @@ TEST(Crypto, Base64RoundTripAndRejects) {
 }
 
 TEST(Crypto, HmacKnownAnswer) {
-  // RFC 4231 test case 2.
-  EXPECT_EQ(crypto::HexEncode(crypto::HmacSha256("Jefe", "what do ya want for nothing?")),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // RFC 4231 test case 2, whole and in pieces (empty ones too).
+  const std::string expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  EXPECT_EQ(crypto::HexEncode(crypto::HmacSha256("Jefe", "what do ya want for nothing?")), expected);
+  EXPECT_EQ(crypto::HexEncode(crypto::HmacSha256Concat("Jefe", {"what do ya", "", " want", " for nothing?"})),
+            expected);
+  EXPECT_NE(crypto::HmacSha256Concat("Jefe", {"what do ya want"}), crypto::HmacSha256Concat("Jefe", {}));
 }
 
 TEST(Crypto, Sha256KnownAnswers) {

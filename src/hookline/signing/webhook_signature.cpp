@@ -26,10 +26,7 @@ std::string WebhookSecret::ToString() const {
 namespace {
 std::string Mac(const WebhookSecret& secret, std::string_view msg_id, std::string_view timestamp,
                 std::string_view body) {
-  std::string content;
-  content.reserve(msg_id.size() + timestamp.size() + body.size() + 2);
-  content.append(msg_id).append(".").append(timestamp).append(".").append(body);
-  return crypto::HmacSha256(secret.key(), content);
+  return crypto::HmacSha256Concat(secret.key(), {msg_id, ".", timestamp, ".", body});
 }
 }  // namespace
 

@@ -95,18 +95,24 @@ std::string Sha256(std::string_view data) { return Sha256Concat({data}); }
 
 std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256(data)); }
 
-std::string HmacSha256(std::string_view key, std::string_view data) {
+std::string HmacSha256Concat(std::string_view key, std::initializer_list<std::string_view> parts) {
   thread_local HmacContexts contexts;
   EVP_MAC_CTX* ctx = contexts.For(key);
+  for (std::string_view part : parts) {
+    if (EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(part.data()), part.size()) != 1) {
+      throw std::runtime_error("HMAC failed");
+    }
+  }
   std::string out(EVP_MAX_MD_SIZE, '\0');
   std::size_t len = 0;
-  if (EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
-      EVP_MAC_final(ctx, reinterpret_cast<unsigned char*>(out.data()), &len, out.size()) != 1) {
+  if (EVP_MAC_final(ctx, reinterpret_cast<unsigned char*>(out.data()), &len, out.size()) != 1) {
     throw std::runtime_error("HMAC failed");
   }
   out.resize(len);
   return out;
 }
+
+std::string HmacSha256(std::string_view key, std::string_view data) { return HmacSha256Concat(key, {data}); }
 
 std::string Base64Encode(std::string_view data) {
   std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');

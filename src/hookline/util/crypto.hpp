@@ -16,6 +16,8 @@ std::string Sha256Concat(std::initializer_list<std::string_view> parts);
 std::string Sha256Hex(std::string_view data);
 //! Raw HMAC-SHA256 (32 bytes).
 std::string HmacSha256(std::string_view key, std::string_view data);
+//! Raw HMAC-SHA256 of the concatenation of `parts`, without building it.
+std::string HmacSha256Concat(std::string_view key, std::initializer_list<std::string_view> parts);
 
 //! Standard base64 with padding.
 std::string Base64Encode(std::string_view data);
