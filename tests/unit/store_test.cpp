@@ -644,6 +644,60 @@ TEST(SqliteStore, ALeaseLastsOnlyIfItsClaimCommits) {
   });
 }
 
+// The writer keeps each company's endpoint list (fan-out reads it for every event): every
+// change to an endpoint, in the same transaction or a later one, shows in the next list, and
+// a list read after a change that is then rolled back does not outlive the rollback.
+TEST(SqliteStore, KeptEndpointListsFollowEveryChangeAndRollback) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  auto endpoint = [](std::string id) {
+    EndpointRecord ep;
+    ep.id = std::move(id);
+    ep.company_id = kCompany;
+    ep.url = "http://127.0.0.1:9/" + ep.id;
+    ep.secret_sealed = "sealed";
+    return ep;
+  };
+  auto ids = [](const std::vector<EndpointRecord>& list) {
+    std::vector<std::string> out;
+    for (const auto& ep : list) out.push_back(ep.id + (ep.disabled ? "(disabled)" : "") + (ep.failing_since ? "(failing)" : ""));
+    return out;
+  };
+  using Ids = std::vector<std::string>;
+  store->Write([&](StoreTx& tx) {
+    EXPECT_TRUE(tx.ListAllEndpoints(kCompany).empty());  // kept, empty
+    tx.InsertEndpoint(endpoint("ep_a"));
+    EXPECT_EQ(ids(tx.ListAllEndpoints(kCompany)), Ids{"ep_a"});
+    return true;
+  });
+  store->Write([&](StoreTx& tx) {
+    EXPECT_EQ(ids(tx.ListAllEndpoints(kCompany)), Ids{"ep_a"});
+    auto changed = endpoint("ep_a");
+    changed.url = "http://127.0.0.1:9/moved";
+    tx.UpdateEndpoint(changed);
+    EXPECT_EQ(tx.ListAllEndpoints(kCompany).at(0).url, "http://127.0.0.1:9/moved");
+    tx.InsertEndpoint(endpoint("ep_b"));
+    tx.DisableEndpoint("ep_b", "test", 1000);
+    EXPECT_EQ(ids(tx.ListAllEndpoints(kCompany)), (Ids{"ep_a", "ep_b(disabled)"}));
+    tx.RecordEndpointOutcome("ep_a", false, 1000);
+    EXPECT_EQ(ids(tx.ListAllEndpoints(kCompany)), (Ids{"ep_a(failing)", "ep_b(disabled)"}));
+    EXPECT_TRUE(tx.DeleteEndpoint(kCompany, "ep_b", 1000));
+    EXPECT_EQ(ids(tx.ListAllEndpoints(kCompany)), Ids{"ep_a(failing)"});
+    return true;
+  });
+  // Added, listed (and kept), then rolled back with its job: gone from the next list.
+  EXPECT_FALSE(store->Write([&](StoreTx& tx) {
+    tx.InsertEndpoint(endpoint("ep_rolled_back"));
+    EXPECT_EQ(tx.ListAllEndpoints(kCompany).size(), 2u);
+    return false;
+  }));
+  store->Write([&](StoreTx& tx) {
+    EXPECT_EQ(ids(tx.ListAllEndpoints(kCompany)), Ids{"ep_a(failing)"});
+    return true;
+  });
+  store->Read([&](StoreTx& tx) { EXPECT_EQ(ids(tx.ListAllEndpoints(kCompany)), Ids{"ep_a(failing)"}); });
+}
+
 TEST(LeaseTable, ChangesCountOnCommitAndAreUndoneWithTheirTransactionOrSavepoint) {
   sqlite::LeaseTable leases;
   leases.Take(1, 100);

@@ -193,7 +193,7 @@ class SqliteStore final : public Store {
         RunJobs(batch, /*savepoints=*/true);
       }
       db.Exec("COMMIT");
-      leases_.Commit();
+      writer_memory_.Commit();
     } catch (...) {
       commit_error = std::current_exception();
       RollBack(db);
@@ -217,9 +217,9 @@ class SqliteStore final : public Store {
   bool RunJobs(std::vector<std::unique_ptr<PendingJob>>& batch, bool savepoints) {
     Connection& db = *writer_db_;
     db.Exec("BEGIN IMMEDIATE");
-    SqliteTx tx(db, &leases_);
+    SqliteTx tx(db, &writer_memory_);
     for (auto& job : batch) {
-      const std::size_t leases_mark = leases_.Mark();
+      const std::size_t memory_mark = writer_memory_.Mark();
       if (savepoints) db.Prepare("SAVEPOINT job").Run();
       job->error = nullptr;
       try {
@@ -235,7 +235,7 @@ class SqliteStore final : public Store {
       }
       if (!job->ok) {
         db.Prepare("ROLLBACK TO job").Run();
-        leases_.RollBackTo(leases_mark);
+        writer_memory_.RollBackTo(memory_mark);
       }
       db.Prepare("RELEASE job").Run();
     }
@@ -244,7 +244,7 @@ class SqliteStore final : public Store {
 
   // Ends the writer's transaction, if one is open, undoing it (some errors end it already).
   void RollBack(Connection& db) {
-    leases_.RollBack();
+    writer_memory_.RollBack();
     db.ResetStatements();
     try {
       if (!sqlite3_get_autocommit(db.handle())) db.Exec("ROLLBACK");
@@ -320,7 +320,7 @@ class SqliteStore final : public Store {
 
   SqliteOptions options_;
   std::unique_ptr<Connection> writer_db_;
-  LeaseTable leases_;  //!< the writer thread's only
+  WriterMemory writer_memory_;  //!< the writer thread's only
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<PendingJob>> queue_;

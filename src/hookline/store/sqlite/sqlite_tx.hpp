@@ -1,7 +1,7 @@
 #pragma once
 
-#include "hookline/store/sqlite/lease_table.hpp"
 #include "hookline/store/sqlite/sqlite_connection.hpp"
+#include "hookline/store/sqlite/writer_memory.hpp"
 #include "hookline/store/store.hpp"
 
 namespace hookline::store::sqlite {
@@ -12,9 +12,9 @@ namespace hookline::store::sqlite {
 //! sqlite_tx_receiver.cpp (sources, the raw log, projections).
 class SqliteTx final : public StoreTx {
  public:
-  //! `leases`: the store's lease table, in the writer's transaction only (claims need it);
-  //! nullptr in a read.
-  explicit SqliteTx(Connection& db, LeaseTable* leases = nullptr) : db_(db), leases_(leases) {}
+  //! `writer`: what the writer keeps in memory, in the writer's transaction only (claims
+  //! need it); nullptr in a read.
+  explicit SqliteTx(Connection& db, WriterMemory* writer = nullptr) : db_(db), writer_(writer) {}
 
   // Companies, senders, campaigns, leads, enrollments, events: sqlite_tx_provider.cpp.
   bool InsertCompany(const Company& c, std::string_view key_hash) override;
@@ -123,7 +123,7 @@ class SqliteTx final : public StoreTx {
   std::vector<model::Activity> History(std::string_view company, std::string_view campaign_id,
                                        std::string_view lead_id);
   Connection& db_;
-  LeaseTable* leases_;
+  WriterMemory* writer_;
 };
 
 }  // namespace hookline::store::sqlite

@@ -19,9 +19,11 @@ void SqliteTx::InsertEndpoint(const EndpointRecord& e) {
   s.Bind(1, e.id).Bind(2, e.company_id).Bind(11, e.created_at);
   BindEndpointState(s, e);
   s.Run();
+  if (writer_) writer_->ForgetEndpoints();
 }
 
 void SqliteTx::UpdateEndpoint(const EndpointRecord& e) {
+  if (writer_) writer_->ForgetEndpoints();
   auto& before = db_.Prepare("SELECT ordering FROM endpoints WHERE company_id = ?1 AND id = ?2");
   before.Bind(1, e.company_id).Bind(2, e.id);
   const bool ordering_changed = before.Step() && before.Text(0) != OrderingName(e.ordering);
@@ -45,6 +47,7 @@ void SqliteTx::UpdateEndpoint(const EndpointRecord& e) {
 }
 
 bool SqliteTx::DeleteEndpoint(std::string_view company, std::string_view id, Millis now) {
+  if (writer_) writer_->ForgetEndpoints();
   db_.Prepare(
          "UPDATE endpoints SET deleted_at = ?3, updated_at = ?3 WHERE company_id = ?1 AND id = ?2 "
          "AND deleted_at IS NULL")
@@ -78,12 +81,16 @@ std::vector<EndpointRecord> SqliteTx::ListEndpoints(std::string_view company, co
 }
 
 std::vector<EndpointRecord> SqliteTx::ListAllEndpoints(std::string_view company) {
-  auto& s = db_.Prepare(fmt::format(
-      "SELECT {} FROM endpoints WHERE company_id = ?1 AND deleted_at IS NULL ORDER BY id",
-      kEndpointColumns));
+  if (writer_) {
+    if (const auto* kept = writer_->KeptEndpoints(company)) return *kept;
+  }
+  static const std::string sql = fmt::format(
+      "SELECT {} FROM endpoints WHERE company_id = ?1 AND deleted_at IS NULL ORDER BY id", kEndpointColumns);
+  auto& s = db_.Prepare(sql);
   s.Bind(1, company);
   std::vector<EndpointRecord> out;
   while (s.Step()) out.push_back(ReadEndpoint(s));
+  if (writer_) writer_->KeepEndpoints(company, out);
   return out;
 }
 
@@ -174,8 +181,8 @@ constexpr std::string_view kEndpointsWithPending =
 
 std::vector<ClaimedDelivery> SqliteTx::ClaimDueDeliveries(Millis now, Millis lease_until,
                                                           const ClaimLimits& limits) {
-  if (!leases_) throw std::logic_error("deliveries are claimed in the writer's transaction only");
-  leases_->SetNow(now);
+  if (!writer_) throw std::logic_error("deliveries are claimed in the writer's transaction only");
+  writer_->leases().SetNow(now);
   // Each endpoint's due deliveries come from its own index range, so a claim costs the same
   // with ten or a million pending, and a backlog at one endpoint (or one left out of the
   // claim) is never scanned to reach another's; endpoints with nothing pending are not
@@ -217,13 +224,13 @@ std::vector<ClaimedDelivery> SqliteTx::ClaimDueDeliveries(Millis now, Millis lea
   const std::int64_t per_endpoint = std::max(0, std::min(limits.per_endpoint, limits.limit));
   // Leased deliveries are still pending in the table and, claimed first, sit at the front of
   // their endpoint's range: the scan reads past at most every lease to find the unleased.
-  const auto leased = static_cast<std::int64_t>(leases_->CountAtMost());
+  const auto leased = static_cast<std::int64_t>(writer_->leases().CountAtMost());
   for (const auto& [endpoint_id, per_lead] : endpoints) {
     auto& s = db_.Prepare(per_lead ? due_per_lead_sql : due_sql);
     s.Bind(1, endpoint_id).Bind(2, now).Bind(3, per_endpoint + leased);
     std::int64_t found = 0;
     while (found < per_endpoint && s.Step()) {
-      if (leases_->Held(s.Int(0), now)) continue;
+      if (writer_->leases().Held(s.Int(0), now)) continue;
       candidates.push_back({s.Int(1), s.Int(0)});
       ++found;
     }
@@ -259,15 +266,15 @@ std::vector<ClaimedDelivery> SqliteTx::ClaimDueDeliveries(Millis now, Millis lea
     c.lead_id = row.Text(10);
     if (!row.IsNull(11)) c.previous_secret_sealed = row.Blob(11);
     c.rate_limit_per_s = row.OptInt(12);
-    leases_->Take(c.delivery_id, lease_until);
+    writer_->leases().Take(c.delivery_id, lease_until);
     out.push_back(std::move(c));
   }
   return out;
 }
 
 void SqliteTx::ReleaseLeases(const std::vector<std::int64_t>& ids) {
-  if (!leases_) throw std::logic_error("leases are released in the writer's transaction only");
-  for (auto id : ids) leases_->Drop(id);
+  if (!writer_) throw std::logic_error("leases are released in the writer's transaction only");
+  for (auto id : ids) writer_->leases().Drop(id);
 }
 
 EndpointHealth SqliteTx::RecordEndpointOutcome(std::string_view endpoint_id, bool success,
@@ -279,6 +286,7 @@ EndpointHealth SqliteTx::RecordEndpointOutcome(std::string_view endpoint_id, boo
   health.failing_since_before = s.OptInt(0);
   health.failing_since_after = success ? std::nullopt : std::optional<Millis>(health.failing_since_before.value_or(now));
   if (health.failing_since_after != health.failing_since_before) {
+    if (writer_) writer_->ForgetEndpoints();
     db_.Prepare("UPDATE endpoints SET failing_since = ?2 WHERE id = ?1")
         .Bind(1, endpoint_id).Bind(2, health.failing_since_after).Run();
   }
@@ -337,7 +345,7 @@ EndpointStats SqliteTx::GetEndpointStats(std::string_view endpoint_id, Millis si
 }
 
 void SqliteTx::RecordAttempt(const AttemptRecord& a, const DeliveryUpdate& u) {
-  if (leases_) leases_->Drop(u.delivery_id);
+  if (writer_) writer_->leases().Drop(u.delivery_id);
   db_.Prepare(
          "INSERT INTO attempts (delivery_id, started_at, duration_ms, status_code, error, "
          "response_head) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
@@ -367,13 +375,14 @@ std::optional<Millis> SqliteTx::NextDueAt() {
 }
 
 void SqliteTx::ReleaseAllLeases() {
-  if (!leases_) throw std::logic_error("leases are released in the writer's transaction only");
-  leases_->DropAll();
+  if (!writer_) throw std::logic_error("leases are released in the writer's transaction only");
+  writer_->leases().DropAll();
   // Leases were once kept in the table: a database written then may still hold some.
   db_.Prepare("UPDATE deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL").Run();
 }
 
 void SqliteTx::DisableEndpoint(std::string_view endpoint_id, std::string_view reason, Millis now) {
+  if (writer_) writer_->ForgetEndpoints();
   db_.Prepare(
          "UPDATE endpoints SET disabled = 1, disabled_reason = ?2, updated_at = ?3 WHERE id = ?1")
       .Bind(1, endpoint_id).Bind(2, reason).Bind(3, now).Run();
