@@ -308,6 +308,104 @@ TEST(SqliteStore, UpgradeFromSchema6FoldsTimelineEntriesIntoEnrollmentRows) {
   db.ResetStatements();
 }
 
+// A provider database of schema 7 (a row per activity) upgrades in place: each
+// enrollment's activities become its history, by time with ties in arrival order, with the
+// catalog actions as bits; enrollments without activity keep an empty one; the funnel and
+// the campaign's activity check answer what they answered before; later activities append.
+TEST(SqliteStore, UpgradeFromSchema7FoldsActivitiesIntoEnrollmentRows) {
+  TempDir dir;
+  const std::string path = dir.File("db");
+  {
+    auto db = DatabaseAtSchema(path, 7);
+    db->Exec(
+        "INSERT INTO enrollments (company_id, campaign_id, lead_id, latest_status, enrolled_at) VALUES "
+        "('c', 'C', 'L1', 'Replied', 1), ('c', 'C', 'L2', 'Contacted', 2), ('c', 'C', 'L3', NULL, 3), "
+        "('c', 'D', 'L1', NULL, 4);"
+        "INSERT INTO activities (company_id, campaign_id, lead_id, action, action_time, event_id) VALUES "
+        "('c', 'C', 'L1', 'Message Replied', 300, 'm1'), ('c', 'C', 'L1', 'Send connection request', 100, 'm2'), "
+        "('c', 'C', 'L1', 'Invite Accepted', 200, 'm3'), ('c', 'C', 'L1', 'Send Message', 200, 'm4'), "
+        "('c', 'C', 'L2', 'InMail', 50, 'm5');");
+  }
+  auto store = OpenStore("sqlite:" + path);
+  store->Read([](StoreTx& tx) {
+    auto l1 = tx.GetEnrollment("c", "C", "L1");
+    ASSERT_TRUE(l1);
+    EXPECT_EQ(l1->latest_status, "Replied");
+    EXPECT_EQ(l1->activity, (std::vector<model::Activity>{{"Send connection request", 100}, {"Invite Accepted", 200},
+                                                          {"Send Message", 200}, {"Message Replied", 300}}));
+    EXPECT_TRUE(tx.GetEnrollment("c", "C", "L3")->activity.empty());
+    EXPECT_EQ(tx.CountLeadsWithAction("c", "C", {"Send Message", "InMail"}), 2);
+    EXPECT_EQ(tx.CountLeadsWithAction("c", "C", {"Invite Accepted"}), 1);
+    EXPECT_EQ(tx.CountLeadsWithAction("c", "C", {"Mail Replied"}), 0);
+    EXPECT_TRUE(tx.CampaignHasActivity("c", "C"));
+    EXPECT_FALSE(tx.CampaignHasActivity("c", "D"));
+    auto of_lead = tx.ListEnrollmentsOfLead("c", "L1");
+    ASSERT_EQ(of_lead.size(), 2u);
+    EXPECT_EQ(of_lead[0].activity.size(), 4u);
+    EXPECT_TRUE(of_lead[1].activity.empty());
+  });
+  store->Write([](StoreTx& tx) {
+    tx.AppendActivity("c", "C", "L1", {"Send Email", 150}, "m6", "Emailed");
+    return true;
+  });
+  store->Read([](StoreTx& tx) {
+    EXPECT_EQ(tx.GetEnrollment("c", "C", "L1")->activity.at(1), (model::Activity{"Send Email", 150}));
+    EXPECT_EQ(tx.CountLeadsWithAction("c", "C", {"Send Email"}), 1);
+  });
+  store.reset();
+  sqlite::Connection db(path, true);
+  auto& gone = db.Prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'activities'");
+  ASSERT_TRUE(gone.Step());
+  EXPECT_EQ(gone.Int(0), 0);
+  db.ResetStatements();
+}
+
+// The provider's funnel: counts by bits (catalog actions) and by the histories (any other
+// label) agree with a count by hand; an enrollment without activity counts for nothing and
+// a campaign has activity once any of its enrollments has some.
+TEST(SqliteStore, ProviderFunnelCountsLeadsWithAnyOfTheActions) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  const std::vector<std::string> labels = {"Send Email", "Email Opened", "Mail Replied", "Custom Step"};
+  std::vector<std::vector<model::Activity>> histories;
+  store->Write([&](StoreTx& tx) {
+    tx.UpsertCampaign("c", {"C", "Camp", model::Channel::kEmail, 0, 0});
+    tx.UpsertCampaign("c", {"quiet", "Quiet", model::Channel::kEmail, 0, 0});
+    EXPECT_FALSE(tx.CampaignHasActivity("c", "C"));
+    for (int lead = 0; lead < 16; ++lead) {  // every subset of the four labels, one lead each
+      const std::string id = "L" + std::to_string(lead);
+      tx.UpsertLead("c", {id, "N"});
+      tx.Enroll("c", "C", id, 1);
+      tx.Enroll("c", "quiet", id, 1);
+      std::vector<model::Activity> history;
+      for (int i = 0; i < 4; ++i) {
+        if (lead & (1 << i)) history.push_back({labels[static_cast<std::size_t>(i)], 100 + i});
+      }
+      for (const auto& a : history) tx.AppendActivity("c", "C", id, a, "m", std::nullopt);
+      histories.push_back(history);
+    }
+    return true;
+  });
+  store->Read([&](StoreTx& tx) {
+    for (int set = 1; set < 16; ++set) {
+      std::vector<std::string> actions;
+      for (int i = 0; i < 4; ++i) {
+        if (set & (1 << i)) actions.push_back(labels[static_cast<std::size_t>(i)]);
+      }
+      std::int64_t by_hand = 0;
+      for (const auto& history : histories) {
+        by_hand += std::any_of(history.begin(), history.end(), [&](const model::Activity& a) {
+          return std::find(actions.begin(), actions.end(), a.action) != actions.end();
+        });
+      }
+      EXPECT_EQ(tx.CountLeadsWithAction("c", "C", actions), by_hand) << set;
+      EXPECT_EQ(tx.CountLeadsWithAction("c", "quiet", actions), 0) << set;
+    }
+    EXPECT_TRUE(tx.CampaignHasActivity("c", "C"));
+    EXPECT_FALSE(tx.CampaignHasActivity("c", "quiet"));
+  });
+}
+
 // The funnel's count by bits (catalog actions) and by the timelines themselves (any other
 // label) agree with a count by hand over what was written.
 TEST(SqliteStore, ProjectedFunnelCountsLeadsWithAnyOfTheActions) {

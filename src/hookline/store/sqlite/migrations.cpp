@@ -236,6 +236,25 @@ DROP TABLE rx_activity;
 DROP INDEX rx_lead_campaigns_by_campaign;
 CREATE INDEX rx_lead_campaigns_by_campaign ON rx_lead_campaigns (campaign_id, latest_status, actions);
 )sql"},
+      {8, "provider histories: in the enrollment row, with its catalog actions as bits", R"sql(
+ALTER TABLE enrollments ADD COLUMN history TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE enrollments ADD COLUMN actions INTEGER NOT NULL DEFAULT 0;
+UPDATE enrollments SET
+  history = (SELECT json_group_array(json_array(action, action_time)) FROM (
+    SELECT action, action_time FROM activities a
+    WHERE a.company_id = enrollments.company_id AND a.campaign_id = enrollments.campaign_id
+      AND a.lead_id = enrollments.lead_id
+    ORDER BY action_time, seq)),
+  actions = (SELECT coalesce(sum(DISTINCT CASE action
+      WHEN 'Send connection request' THEN 1 WHEN 'Invite Accepted' THEN 2 WHEN 'Send Message' THEN 4
+      WHEN 'Message Replied' THEN 8 WHEN 'InMail' THEN 16 WHEN 'Send Email' THEN 32
+      WHEN 'Email Opened' THEN 64 WHEN 'Link Clicked' THEN 128 WHEN 'Mail Replied' THEN 256 END), 0)
+    FROM activities a WHERE a.company_id = enrollments.company_id
+      AND a.campaign_id = enrollments.campaign_id AND a.lead_id = enrollments.lead_id)
+WHERE EXISTS (SELECT 1 FROM activities a WHERE a.company_id = enrollments.company_id
+  AND a.campaign_id = enrollments.campaign_id AND a.lead_id = enrollments.lead_id);
+DROP TABLE activities;
+)sql"},
   };
   return *migrations;
 }

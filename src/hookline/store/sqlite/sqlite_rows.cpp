@@ -2,9 +2,43 @@
 
 #include <boost/json.hpp>
 
+#include "hookline/model/catalog.hpp"
+
 namespace hookline::store::sqlite {
 
 namespace json = boost::json;
+
+std::string EncodeActivities(const std::vector<model::Activity>& activities) {
+  json::array out;
+  out.reserve(activities.size());
+  for (const auto& a : activities) out.push_back(json::array{json::string(a.action), a.action_time});
+  return json::serialize(out);
+}
+
+std::vector<model::Activity> DecodeActivities(std::string_view text) {
+  std::vector<model::Activity> out;
+  boost::system::error_code ec;
+  const json::value parsed = json::parse(text, ec);
+  const json::array* entries = ec ? nullptr : parsed.if_array();
+  if (entries == nullptr) throw StoreError("a stored activity list is not a JSON array");
+  out.reserve(entries->size());
+  for (const auto& item : *entries) {
+    const json::array* pair = item.if_array();
+    if (pair == nullptr || pair->size() != 2 || !(*pair)[0].is_string() || !(*pair)[1].is_int64()) {
+      throw StoreError("a stored activity is not [action, time]");
+    }
+    out.push_back({std::string((*pair)[0].get_string()), (*pair)[1].get_int64()});
+  }
+  return out;
+}
+
+std::int64_t ActionBits(const std::vector<model::Activity>& activities) {
+  std::int64_t bits = 0;
+  for (const auto& a : activities) {
+    if (auto bit = model::ActionBit(a.action)) bits |= std::int64_t{1} << *bit;
+  }
+  return bits;
+}
 
 std::string EncodeStrings(const std::vector<std::string>& items) {
   json::array a;

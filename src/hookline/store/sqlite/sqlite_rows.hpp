@@ -3,6 +3,7 @@
 // Row codecs shared by the SQLite transaction code: the JSON text kept in list and header
 // columns, and the column lists and readers of rows that more than one area reads.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,15 @@ std::vector<std::string> DecodeStrings(const std::string& text);
 //! Header pairs as the JSON array-of-pairs text stored in a column, and back.
 std::string EncodeHeaders(const HeaderList& headers);
 HeaderList DecodeHeaders(const std::string& text);
+
+//! A list of activities as the JSON text kept in a column, [["Send Message",1774353600000],...]:
+//! readable with SQLite's JSON functions (the funnels' fallback), one column instead of a row
+//! per entry. Decoding keeps the stored order; throws StoreError on anything else.
+std::string EncodeActivities(const std::vector<model::Activity>& activities);
+std::vector<model::Activity> DecodeActivities(std::string_view text);
+//! The catalog actions among `activities` as a set of model::ActionBit bits, kept beside
+//! them so that funnels count rows by bits from an index alone.
+std::int64_t ActionBits(const std::vector<model::Activity>& activities);
 
 //! The columns ReadEndpoint expects, in order.
 inline constexpr std::string_view kEndpointColumns =

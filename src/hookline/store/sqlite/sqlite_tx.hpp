@@ -120,8 +120,6 @@ class SqliteTx final : public StoreTx {
                       const IdempotencyRecord& r) override;
 
  private:
-  std::vector<model::Activity> History(std::string_view company, std::string_view campaign_id,
-                                       std::string_view lead_id);
   Connection& db_;
   WriterMemory* writer_;
 };

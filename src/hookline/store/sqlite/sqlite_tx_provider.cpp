@@ -2,11 +2,27 @@
 // history, the event log and idempotency keys.
 #include "hookline/store/sqlite/sqlite_tx.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
+#include "hookline/model/catalog.hpp"
 #include "hookline/store/sqlite/sqlite_rows.hpp"
 
 namespace hookline::store::sqlite {
+
+namespace {
+
+// An enrollment's history is stored in arrival order (appended in place) and read ordered
+// by time, ties in arrival order: what a lead's timeline and every payload show.
+std::vector<model::Activity> DecodeHistory(std::string_view text) {
+  std::vector<model::Activity> out = DecodeActivities(text);
+  auto earlier = [](const model::Activity& a, const model::Activity& b) { return a.action_time < b.action_time; };
+  if (!std::is_sorted(out.begin(), out.end(), earlier)) std::stable_sort(out.begin(), out.end(), earlier);
+  return out;
+}
+
+}  // namespace
 
 bool SqliteTx::InsertCompany(const Company& c, std::string_view key_hash) {
   auto& s = db_.Prepare(
@@ -79,23 +95,37 @@ std::vector<model::Campaign> SqliteTx::ListCampaigns(std::string_view company, c
 
 std::int64_t SqliteTx::CountLeadsWithAction(std::string_view company, std::string_view campaign_id,
                                             const std::vector<std::string>& actions) {
-  std::string placeholders;
-  for (size_t i = 0; i < actions.size(); ++i) {
-    placeholders += (i ? ", ?" : "?") + std::to_string(i + 3);
-  }
   if (actions.empty()) return 0;
-  auto& s = db_.Prepare(fmt::format(
-      "SELECT COUNT(DISTINCT lead_id) FROM activities WHERE company_id = ?1 AND campaign_id = ?2 "
-      "AND action IN ({})",
-      placeholders));
-  s.Bind(1, company).Bind(2, campaign_id);
-  for (size_t i = 0; i < actions.size(); ++i) s.Bind(static_cast<int>(i + 3), actions[i]);
+  // Catalog actions are bits of `actions`, counted from enrollments_by_campaign alone; any
+  // other label is looked for in the histories themselves.
+  std::int64_t bits = 0;
+  std::vector<std::string> others;
+  for (const auto& action : actions) {
+    if (auto bit = model::ActionBit(action)) bits |= std::int64_t{1} << *bit; else others.push_back(action);
+  }
+  if (others.empty()) {  // the funnel's stages: a covering index range
+    auto& s = db_.Prepare(
+        "SELECT COUNT(*) FROM enrollments WHERE company_id = ?1 AND campaign_id = ?2 AND (actions & ?3) != 0");
+    s.Bind(1, company).Bind(2, campaign_id).Bind(3, bits);
+    return s.Step() ? s.Int(0) : 0;
+  }
+  auto& s = db_.Prepare(
+      "SELECT COUNT(*) FROM enrollments WHERE company_id = ?1 AND campaign_id = ?2 AND ((actions & ?3) != 0 "
+      "OR EXISTS (SELECT 1 FROM json_each(history) h "
+      "WHERE json_extract(h.value, '$[0]') IN (SELECT value FROM json_each(?4))))");
+  s.Bind(1, company).Bind(2, campaign_id).Bind(3, bits).Bind(4, EncodeStrings(others));
   return s.Step() ? s.Int(0) : 0;
 }
 
 bool SqliteTx::CampaignHasActivity(std::string_view company, std::string_view campaign_id) {
+  // Catalog actions (every one the provider records) show in the bits, from
+  // enrollments_by_campaign; only without any are the histories read.
+  auto& by_bits = db_.Prepare(
+      "SELECT 1 FROM enrollments WHERE company_id = ?1 AND campaign_id = ?2 AND actions != 0 LIMIT 1");
+  by_bits.Bind(1, company).Bind(2, campaign_id);
+  if (by_bits.Step()) return true;
   auto& s = db_.Prepare(
-      "SELECT 1 FROM activities WHERE company_id = ?1 AND campaign_id = ?2 LIMIT 1");
+      "SELECT 1 FROM enrollments WHERE company_id = ?1 AND campaign_id = ?2 AND history != '[]' LIMIT 1");
   s.Bind(1, company).Bind(2, campaign_id);
   return s.Step();
 }
@@ -164,7 +194,7 @@ std::optional<model::Enrollment> SqliteTx::GetEnrollment(std::string_view compan
                                                          std::string_view campaign_id,
                                                          std::string_view lead_id) {
   auto& s = db_.Prepare(
-      "SELECT latest_status, completed_at FROM enrollments "
+      "SELECT latest_status, completed_at, history FROM enrollments "
       "WHERE company_id = ?1 AND campaign_id = ?2 AND lead_id = ?3");
   s.Bind(1, company).Bind(2, campaign_id).Bind(3, lead_id);
   if (!s.Step()) return std::nullopt;
@@ -173,14 +203,14 @@ std::optional<model::Enrollment> SqliteTx::GetEnrollment(std::string_view compan
   e.lead_id = std::string(lead_id);
   e.latest_status = s.OptText(0);
   e.completed = !s.IsNull(1);
-  e.activity = History(company, campaign_id, lead_id);
+  e.activity = DecodeHistory(s.Text(2));
   return e;
 }
 
 std::vector<model::Enrollment> SqliteTx::ListEnrollmentsOfLead(std::string_view company,
                                                                std::string_view lead_id) {
   auto& s = db_.Prepare(
-      "SELECT campaign_id, latest_status, completed_at FROM enrollments "
+      "SELECT campaign_id, latest_status, completed_at, history FROM enrollments "
       "WHERE company_id = ?1 AND lead_id = ?2 ORDER BY enrolled_at, campaign_id");
   s.Bind(1, company).Bind(2, lead_id);
   std::vector<model::Enrollment> out;
@@ -190,25 +220,24 @@ std::vector<model::Enrollment> SqliteTx::ListEnrollmentsOfLead(std::string_view 
     e.lead_id = std::string(lead_id);
     e.latest_status = s.OptText(1);
     e.completed = !s.IsNull(2);
+    e.activity = DecodeHistory(s.Text(3));
     out.push_back(std::move(e));
   }
-  for (auto& e : out) e.activity = History(company, e.campaign_id, lead_id);
   return out;
 }
 
 void SqliteTx::AppendActivity(std::string_view company, std::string_view campaign_id,
                               std::string_view lead_id, const model::Activity& activity,
-                              std::string_view event_id,
+                              std::string_view /*event_id: the event row names the activity*/,
                               const std::optional<std::string>& latest_status) {
+  const auto bit = model::ActionBit(activity.action);
+  // Appended in arrival order, in place; DecodeHistory orders by time on the way out.
   db_.Prepare(
-         "INSERT INTO activities (company_id, campaign_id, lead_id, action, action_time, event_id) "
-         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-      .Bind(1, company).Bind(2, campaign_id).Bind(3, lead_id).Bind(4, activity.action)
-      .Bind(5, activity.action_time).Bind(6, event_id).Run();
-  db_.Prepare(
-         "UPDATE enrollments SET latest_status = ?4 WHERE company_id = ?1 AND campaign_id = ?2 "
+         "UPDATE enrollments SET latest_status = ?4, history = json_insert(history, '$[#]', "
+         "json_array(?5, ?6)), actions = actions | ?7 WHERE company_id = ?1 AND campaign_id = ?2 "
          "AND lead_id = ?3")
-      .Bind(1, company).Bind(2, campaign_id).Bind(3, lead_id).Bind(4, latest_status).Run();
+      .Bind(1, company).Bind(2, campaign_id).Bind(3, lead_id).Bind(4, latest_status)
+      .Bind(5, activity.action).Bind(6, activity.action_time).Bind(7, bit ? std::int64_t{1} << *bit : 0).Run();
 }
 
 void SqliteTx::InsertEvent(EventRecord& e) {
@@ -279,15 +308,5 @@ void SqliteTx::PutIdempotency(std::string_view company, std::string_view key,
       .BindBlob(5, r.body).Bind(6, r.created_at).Run();
 }
 
-std::vector<model::Activity> SqliteTx::History(std::string_view company, std::string_view campaign_id,
-                                               std::string_view lead_id) {
-  auto& s = db_.Prepare(
-      "SELECT action, action_time FROM activities WHERE company_id = ?1 AND campaign_id = ?2 "
-      "AND lead_id = ?3 ORDER BY action_time, seq");
-  s.Bind(1, company).Bind(2, campaign_id).Bind(3, lead_id);
-  std::vector<model::Activity> out;
-  while (s.Step()) out.push_back({s.Text(0), s.Int(1)});
-  return out;
-}
 
 }  // namespace hookline::store::sqlite

@@ -16,44 +16,13 @@ namespace {
 
 namespace json = boost::json;
 
-// A timeline is kept as JSON, [["Send Message",1774353600000],...], oldest first: readable
-// with SQLite's JSON functions, and one row per lead and campaign instead of one per entry.
-std::string EncodeTimeline(const std::vector<model::Activity>& timeline) {
-  json::array out;
-  out.reserve(timeline.size());
-  for (const auto& a : timeline) out.push_back(json::array{json::string(a.action), a.action_time});
-  return json::serialize(out);
-}
-
+// Written oldest first; migration 7's backfill may not have been (aggregate input order).
 std::vector<model::Activity> DecodeTimeline(std::string_view text) {
-  std::vector<model::Activity> out;
-  boost::system::error_code ec;
-  const json::value parsed = json::parse(text, ec);
-  const json::array* entries = ec ? nullptr : parsed.if_array();
-  if (entries == nullptr) throw StoreError("a stored timeline is not a JSON array");
-  out.reserve(entries->size());
-  for (const auto& item : *entries) {
-    const json::array* pair = item.if_array();
-    if (pair == nullptr || pair->size() != 2 || !(*pair)[0].is_string() || !(*pair)[1].is_int64()) {
-      throw StoreError("a stored timeline entry is not [action, time]");
-    }
-    out.push_back({std::string((*pair)[0].get_string()), (*pair)[1].get_int64()});
-  }
-  // Written oldest first; migration 7's backfill may not have been (aggregate input order).
+  std::vector<model::Activity> out = DecodeActivities(text);
   if (!std::is_sorted(out.begin(), out.end(), EarlierInTimeline)) {
     std::sort(out.begin(), out.end(), EarlierInTimeline);
   }
   return out;
-}
-
-// The catalog actions of a timeline as a set of ActionBit bits: the funnel counts leads by
-// these, from the by-campaign index alone.
-std::int64_t ActionBits(const std::vector<model::Activity>& timeline) {
-  std::int64_t bits = 0;
-  for (const auto& a : timeline) {
-    if (auto bit = model::ActionBit(a.action)) bits |= std::int64_t{1} << *bit;
-  }
-  return bits;
 }
 
 }  // namespace
@@ -223,7 +192,7 @@ void SqliteTx::PutProjectedEnrollment(std::string_view lead_id, std::string_view
          "latest_status = excluded.latest_status, version = excluded.version, "
          "timeline = excluded.timeline, actions = excluded.actions")
       .Bind(1, lead_id).Bind(2, campaign_id).Bind(3, e.latest_status).Bind(4, e.version)
-      .Bind(5, EncodeTimeline(e.timeline)).Bind(6, ActionBits(e.timeline)).Run();
+      .Bind(5, EncodeActivities(e.timeline)).Bind(6, ActionBits(e.timeline)).Run();
 }
 
 void SqliteTx::PutProjectedCampaign(const model::Campaign& c, bool type_known, std::string_view version) {
