@@ -649,6 +649,44 @@ TEST(SqliteStore, ActivityHistoryIsOldestFirst) {
   });
 }
 
+// The last event of a kind in one enrollment: latest by time (ties: the later recorded),
+// never another campaign's or another lead's.
+TEST(SqliteStore, LastEventOfIsTheLatestOfItsKindInTheEnrollment) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  store->Write([](StoreTx& tx) {
+    auto add = [&](std::string id, std::string event, std::string campaign, std::string lead, Millis at) {
+      EventRecord e;
+      e.id = std::move(id);
+      e.company_id = "c";
+      e.event = std::move(event);
+      e.campaign_id = std::move(campaign);
+      e.lead_id = std::move(lead);
+      e.sender_id = "s";
+      e.occurred_at = at;
+      e.payload = "{}";
+      tx.InsertEvent(e);
+    };
+    add("m1", "email-sent", "C", "L", 300);
+    add("m2", "email-sent", "C", "L", 500);
+    add("m3", "email-sent", "C", "L", 400);   // recorded later, happened earlier
+    add("m4", "email-opened", "C", "L", 900);
+    add("m5", "email-sent", "D", "L", 800);   // another campaign
+    add("m6", "email-sent", "C", "L2", 700);  // another lead
+    add("m7", "email-sent", "E", "L", 100);
+    add("m8", "email-sent", "E", "L", 100);   // a tie: the later recorded
+    return true;
+  });
+  store->Read([](StoreTx& tx) {
+    EXPECT_EQ(tx.LastEventOf("c", "C", "L", "email-sent")->id, "m2");
+    EXPECT_EQ(tx.LastEventOf("c", "D", "L", "email-sent")->id, "m5");
+    EXPECT_EQ(tx.LastEventOf("c", "E", "L", "email-sent")->id, "m8");
+    EXPECT_EQ(tx.LastEventOf("c", "C", "L2", "email-sent")->id, "m6");
+    EXPECT_FALSE(tx.LastEventOf("c", "C", "L", "email-replied"));
+    EXPECT_FALSE(tx.LastEventOf("other", "C", "L", "email-sent"));
+  });
+}
+
 TEST(SqliteStore, ClaimsLeaseDueDeliveriesOnce) {
   TempDir dir;
   auto store = OpenStore("sqlite:" + dir.File("db"));

@@ -255,6 +255,9 @@ WHERE EXISTS (SELECT 1 FROM activities a WHERE a.company_id = enrollments.compan
   AND a.campaign_id = enrollments.campaign_id AND a.lead_id = enrollments.lead_id);
 DROP TABLE activities;
 )sql"},
+      {9, "the last event of a kind in an enrollment is found through events_by_lead", R"sql(
+DROP INDEX events_by_enrollment_event;
+)sql"},
   };
   return *migrations;
 }
