@@ -834,6 +834,45 @@ TEST(SqliteStore, KeptEndpointListsFollowEveryChangeAndRollback) {
   store->Read([&](StoreTx& tx) { EXPECT_EQ(ids(tx.ListAllEndpoints(kCompany)), Ids{"ep_a(failing)"}); });
 }
 
+// The writer keeps campaigns and senders as read (every recorded activity reads both): each
+// change shows in the next read, in the same transaction and later ones, and a change
+// rolled back with its job leaves the row as it was.
+TEST(SqliteStore, KeptCampaignsAndSendersFollowEveryChangeAndRollback) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  store->Write([](StoreTx& tx) {
+    tx.UpsertCampaign("c", {"C", "First", model::Channel::kEmail, 0, 0});
+    tx.UpsertSender("c", {"s", "Ravi", std::nullopt});
+    tx.UpsertLead("c", {"l1", "N"});
+    tx.UpsertLead("c", {"l2", "N"});
+    EXPECT_EQ(tx.GetCampaign("c", "C")->total_leads, 0);  // read, and kept
+    EXPECT_EQ(tx.GetSender("c", "s")->name, "Ravi");
+    tx.Enroll("c", "C", "l1", 1);
+    EXPECT_EQ(tx.GetCampaign("c", "C")->total_leads, 1);
+    tx.MarkCompleted("c", "C", "l1", 2);
+    EXPECT_EQ(tx.GetCampaign("c", "C")->complete_end_of_sequence, 1);
+    tx.UpsertCampaign("c", {"C", "Renamed", model::Channel::kEmail, 0, 0});
+    EXPECT_EQ(tx.GetCampaign("c", "C")->name, "Renamed");
+    tx.UpsertSender("c", {"s", "Ravi Mehta", "ravi@example.com"});
+    EXPECT_EQ(tx.GetSender("c", "s")->email, "ravi@example.com");
+    return true;
+  });
+  EXPECT_FALSE(store->Write([](StoreTx& tx) {
+    tx.Enroll("c", "C", "l2", 3);
+    tx.UpsertSender("c", {"s", "Rolled back", std::nullopt});
+    EXPECT_EQ(tx.GetCampaign("c", "C")->total_leads, 2);
+    EXPECT_EQ(tx.GetSender("c", "s")->name, "Rolled back");
+    return false;
+  }));
+  store->Write([](StoreTx& tx) {
+    EXPECT_EQ(tx.GetCampaign("c", "C")->total_leads, 1);
+    EXPECT_EQ(tx.GetSender("c", "s")->name, "Ravi Mehta");
+    EXPECT_FALSE(tx.GetCampaign("c", "missing"));
+    EXPECT_FALSE(tx.GetSender("other", "s"));  // another company's
+    return true;
+  });
+}
+
 TEST(LeaseTable, ChangesCountOnCommitAndAreUndoneWithTheirTransactionOrSavepoint) {
   sqlite::LeaseTable leases;
   leases.Take(1, 100);

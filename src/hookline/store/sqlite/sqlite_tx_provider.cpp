@@ -45,14 +45,20 @@ bool SqliteTx::UpsertSender(std::string_view company, const model::Sender& sende
       "INSERT INTO senders (company_id, id, name, email, updated_at) VALUES (?1, ?2, ?3, ?4, 0) "
       "ON CONFLICT (company_id, id) DO UPDATE SET name = excluded.name, email = excluded.email");
   s.Bind(1, company).Bind(2, sender.id).Bind(3, sender.name).Bind(4, sender.email).Run();
+  if (writer_) writer_->ForgetSender(company, sender.id);
   return !existed;
 }
 
 std::optional<model::Sender> SqliteTx::GetSender(std::string_view company, std::string_view id) {
+  if (writer_) {
+    if (const auto* kept = writer_->KeptSender(company, id)) return *kept;
+  }
   auto& s = db_.Prepare("SELECT id, name, email FROM senders WHERE company_id = ?1 AND id = ?2");
   s.Bind(1, company).Bind(2, id);
   if (!s.Step()) return std::nullopt;
-  return model::Sender{s.Text(0), s.Text(1), s.OptText(2)};
+  model::Sender sender{s.Text(0), s.Text(1), s.OptText(2)};
+  if (writer_) writer_->KeepSender(company, sender);
+  return sender;
 }
 
 std::vector<model::Sender> SqliteTx::ListSenders(std::string_view company, const PageRequest& page) {
@@ -71,16 +77,22 @@ bool SqliteTx::UpsertCampaign(std::string_view company, const model::Campaign& c
       "VALUES (?1, ?2, ?3, ?4, 0) ON CONFLICT (company_id, id) DO UPDATE SET "
       "name = excluded.name, campaign_type = excluded.campaign_type");
   s.Bind(1, company).Bind(2, c.id).Bind(3, c.name).Bind(4, model::ChannelName(c.campaign_type)).Run();
+  if (writer_) writer_->ForgetCampaign(company, c.id);
   return !existed;
 }
 
 std::optional<model::Campaign> SqliteTx::GetCampaign(std::string_view company, std::string_view id) {
+  if (writer_) {
+    if (const auto* kept = writer_->KeptCampaign(company, id)) return *kept;
+  }
   auto& s = db_.Prepare(
       "SELECT id, name, campaign_type, total_leads, completed_leads FROM campaigns "
       "WHERE company_id = ?1 AND id = ?2");
   s.Bind(1, company).Bind(2, id);
   if (!s.Step()) return std::nullopt;
-  return ReadCampaign(s);
+  model::Campaign campaign = ReadCampaign(s);
+  if (writer_) writer_->KeepCampaign(company, campaign);
+  return campaign;
 }
 
 std::vector<model::Campaign> SqliteTx::ListCampaigns(std::string_view company, const PageRequest& page) {
@@ -173,6 +185,7 @@ bool SqliteTx::Enroll(std::string_view company, std::string_view campaign_id, st
   if (db_.Changes() == 0) return false;
   db_.Prepare("UPDATE campaigns SET total_leads = total_leads + 1 WHERE company_id = ?1 AND id = ?2")
       .Bind(1, company).Bind(2, campaign_id).Run();
+  if (writer_) writer_->ForgetCampaign(company, campaign_id);
   return true;
 }
 
@@ -187,6 +200,7 @@ bool SqliteTx::MarkCompleted(std::string_view company, std::string_view campaign
          "UPDATE campaigns SET completed_leads = completed_leads + 1 "
          "WHERE company_id = ?1 AND id = ?2")
       .Bind(1, company).Bind(2, campaign_id).Run();
+  if (writer_) writer_->ForgetCampaign(company, campaign_id);
   return true;
 }
 

@@ -2,6 +2,8 @@
 
 #include <map>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "hookline/store/sqlite/lease_table.hpp"
@@ -28,23 +30,59 @@ class WriterMemory {
   }
   void ForgetEndpoints() { endpoints_by_company_.clear(); }
 
+  //! Campaigns and senders as GetCampaign and GetSender read them (every recorded activity
+  //! reads both). Each write to one drops it (ForgetCampaign, ForgetSender).
+  const model::Campaign* KeptCampaign(std::string_view company, std::string_view id) const {
+    auto it = campaigns_.find(Key(company, id));
+    return it == campaigns_.end() ? nullptr : &it->second;
+  }
+  void KeepCampaign(std::string_view company, const model::Campaign& campaign) {
+    if (campaigns_.size() >= kMaxRowsKept) campaigns_.clear();
+    campaigns_.insert_or_assign(Key(company, campaign.id), campaign);
+  }
+  void ForgetCampaign(std::string_view company, std::string_view id) { campaigns_.erase(Key(company, id)); }
+  const model::Sender* KeptSender(std::string_view company, std::string_view id) const {
+    auto it = senders_.find(Key(company, id));
+    return it == senders_.end() ? nullptr : &it->second;
+  }
+  void KeepSender(std::string_view company, const model::Sender& sender) {
+    if (senders_.size() >= kMaxRowsKept) senders_.clear();
+    senders_.insert_or_assign(Key(company, sender.id), sender);
+  }
+  void ForgetSender(std::string_view company, std::string_view id) { senders_.erase(Key(company, id)); }
+
   std::size_t Mark() const { return leases_.Mark(); }
-  //! Undoes the changes since `mark`. Endpoint lists read after a change being undone would
-  //! show it, so every kept list goes too.
+  //! Undoes the changes since `mark`. Rows read after a change being undone would show it,
+  //! so everything kept goes too.
   void RollBackTo(std::size_t mark) {
     leases_.RollBackTo(mark);
-    ForgetEndpoints();
+    ForgetRows();
   }
   void Commit() { leases_.Commit(); }
   void RollBack() {
     leases_.RollBack();
-    ForgetEndpoints();
+    ForgetRows();
   }
 
  private:
   static constexpr std::size_t kMaxCompaniesKept = 1024;
+  static constexpr std::size_t kMaxRowsKept = 4096;
+
+  static std::string Key(std::string_view company, std::string_view id) {
+    std::string key;
+    key.reserve(company.size() + 1 + id.size());
+    return key.append(company).append(1, '\0').append(id);
+  }
+  void ForgetRows() {
+    ForgetEndpoints();
+    campaigns_.clear();
+    senders_.clear();
+  }
+
   LeaseTable leases_;
   std::map<std::string, std::vector<EndpointRecord>, std::less<>> endpoints_by_company_;
+  std::unordered_map<std::string, model::Campaign> campaigns_;
+  std::unordered_map<std::string, model::Sender> senders_;
 };
 
 }  // namespace hookline::store::sqlite
