@@ -45,19 +45,19 @@ bool SqliteTx::UpsertSender(std::string_view company, const model::Sender& sende
       "INSERT INTO senders (company_id, id, name, email, updated_at) VALUES (?1, ?2, ?3, ?4, 0) "
       "ON CONFLICT (company_id, id) DO UPDATE SET name = excluded.name, email = excluded.email");
   s.Bind(1, company).Bind(2, sender.id).Bind(3, sender.name).Bind(4, sender.email).Run();
-  if (writer_) writer_->ForgetSender(company, sender.id);
+  if (writer_) writer_->senders().Forget(company, sender.id);
   return !existed;
 }
 
 std::optional<model::Sender> SqliteTx::GetSender(std::string_view company, std::string_view id) {
   if (writer_) {
-    if (const auto* kept = writer_->KeptSender(company, id)) return *kept;
+    if (const auto* kept = writer_->senders().Find(company, id)) return *kept;
   }
   auto& s = db_.Prepare("SELECT id, name, email FROM senders WHERE company_id = ?1 AND id = ?2");
   s.Bind(1, company).Bind(2, id);
   if (!s.Step()) return std::nullopt;
   model::Sender sender{s.Text(0), s.Text(1), s.OptText(2)};
-  if (writer_) writer_->KeepSender(company, sender);
+  if (writer_) writer_->senders().Keep(company, sender);
   return sender;
 }
 
@@ -77,13 +77,13 @@ bool SqliteTx::UpsertCampaign(std::string_view company, const model::Campaign& c
       "VALUES (?1, ?2, ?3, ?4, 0) ON CONFLICT (company_id, id) DO UPDATE SET "
       "name = excluded.name, campaign_type = excluded.campaign_type");
   s.Bind(1, company).Bind(2, c.id).Bind(3, c.name).Bind(4, model::ChannelName(c.campaign_type)).Run();
-  if (writer_) writer_->ForgetCampaign(company, c.id);
+  if (writer_) writer_->campaigns().Forget(company, c.id);
   return !existed;
 }
 
 std::optional<model::Campaign> SqliteTx::GetCampaign(std::string_view company, std::string_view id) {
   if (writer_) {
-    if (const auto* kept = writer_->KeptCampaign(company, id)) return *kept;
+    if (const auto* kept = writer_->campaigns().Find(company, id)) return *kept;
   }
   auto& s = db_.Prepare(
       "SELECT id, name, campaign_type, total_leads, completed_leads FROM campaigns "
@@ -91,7 +91,7 @@ std::optional<model::Campaign> SqliteTx::GetCampaign(std::string_view company, s
   s.Bind(1, company).Bind(2, id);
   if (!s.Step()) return std::nullopt;
   model::Campaign campaign = ReadCampaign(s);
-  if (writer_) writer_->KeepCampaign(company, campaign);
+  if (writer_) writer_->campaigns().Keep(company, campaign);
   return campaign;
 }
 
@@ -185,7 +185,7 @@ bool SqliteTx::Enroll(std::string_view company, std::string_view campaign_id, st
   if (db_.Changes() == 0) return false;
   db_.Prepare("UPDATE campaigns SET total_leads = total_leads + 1 WHERE company_id = ?1 AND id = ?2")
       .Bind(1, company).Bind(2, campaign_id).Run();
-  if (writer_) writer_->ForgetCampaign(company, campaign_id);
+  if (writer_) writer_->campaigns().Forget(company, campaign_id);
   return true;
 }
 
@@ -200,7 +200,7 @@ bool SqliteTx::MarkCompleted(std::string_view company, std::string_view campaign
          "UPDATE campaigns SET completed_leads = completed_leads + 1 "
          "WHERE company_id = ?1 AND id = ?2")
       .Bind(1, company).Bind(2, campaign_id).Run();
-  if (writer_) writer_->ForgetCampaign(company, campaign_id);
+  if (writer_) writer_->campaigns().Forget(company, campaign_id);
   return true;
 }
 

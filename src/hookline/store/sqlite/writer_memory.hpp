@@ -11,6 +11,32 @@
 
 namespace hookline::store::sqlite {
 
+//! Rows of one kind as the writer read them, by company and id (a row type with an `id`).
+//! At most 4,096: past that, all are dropped and read again.
+template <typename Row>
+class KeptRows {
+ public:
+  const Row* Find(std::string_view company, std::string_view id) const {
+    auto it = rows_.find(Key(company, id));
+    return it == rows_.end() ? nullptr : &it->second;
+  }
+  void Keep(std::string_view company, const Row& row) {
+    if (rows_.size() >= kMaxKept) rows_.clear();
+    rows_.insert_or_assign(Key(company, row.id), row);
+  }
+  void Forget(std::string_view company, std::string_view id) { rows_.erase(Key(company, id)); }
+  void Clear() { rows_.clear(); }
+
+ private:
+  static constexpr std::size_t kMaxKept = 4096;
+  static std::string Key(std::string_view company, std::string_view id) {
+    std::string key;
+    key.reserve(company.size() + 1 + id.size());
+    return key.append(company).append(1, '\0').append(id);
+  }
+  std::unordered_map<std::string, Row> rows_;
+};
+
 //! What the writer keeps in memory beside the database, for the one process that owns it.
 //! Used only inside the writer's transactions (on its thread); RollBack and RollBackTo undo
 //! with the transaction or a job's savepoint.
@@ -31,25 +57,9 @@ class WriterMemory {
   void ForgetEndpoints() { endpoints_by_company_.clear(); }
 
   //! Campaigns and senders as GetCampaign and GetSender read them (every recorded activity
-  //! reads both). Each write to one drops it (ForgetCampaign, ForgetSender).
-  const model::Campaign* KeptCampaign(std::string_view company, std::string_view id) const {
-    auto it = campaigns_.find(Key(company, id));
-    return it == campaigns_.end() ? nullptr : &it->second;
-  }
-  void KeepCampaign(std::string_view company, const model::Campaign& campaign) {
-    if (campaigns_.size() >= kMaxRowsKept) campaigns_.clear();
-    campaigns_.insert_or_assign(Key(company, campaign.id), campaign);
-  }
-  void ForgetCampaign(std::string_view company, std::string_view id) { campaigns_.erase(Key(company, id)); }
-  const model::Sender* KeptSender(std::string_view company, std::string_view id) const {
-    auto it = senders_.find(Key(company, id));
-    return it == senders_.end() ? nullptr : &it->second;
-  }
-  void KeepSender(std::string_view company, const model::Sender& sender) {
-    if (senders_.size() >= kMaxRowsKept) senders_.clear();
-    senders_.insert_or_assign(Key(company, sender.id), sender);
-  }
-  void ForgetSender(std::string_view company, std::string_view id) { senders_.erase(Key(company, id)); }
+  //! reads both). Each write to one drops it.
+  KeptRows<model::Campaign>& campaigns() { return campaigns_; }
+  KeptRows<model::Sender>& senders() { return senders_; }
 
   std::size_t Mark() const { return leases_.Mark(); }
   //! Undoes the changes since `mark`. Rows read after a change being undone would show it,
@@ -66,23 +76,17 @@ class WriterMemory {
 
  private:
   static constexpr std::size_t kMaxCompaniesKept = 1024;
-  static constexpr std::size_t kMaxRowsKept = 4096;
 
-  static std::string Key(std::string_view company, std::string_view id) {
-    std::string key;
-    key.reserve(company.size() + 1 + id.size());
-    return key.append(company).append(1, '\0').append(id);
-  }
   void ForgetRows() {
     ForgetEndpoints();
-    campaigns_.clear();
-    senders_.clear();
+    campaigns_.Clear();
+    senders_.Clear();
   }
 
   LeaseTable leases_;
   std::map<std::string, std::vector<EndpointRecord>, std::less<>> endpoints_by_company_;
-  std::unordered_map<std::string, model::Campaign> campaigns_;
-  std::unordered_map<std::string, model::Sender> senders_;
+  KeptRows<model::Campaign> campaigns_;
+  KeptRows<model::Sender> senders_;
 };
 
 }  // namespace hookline::store::sqlite
