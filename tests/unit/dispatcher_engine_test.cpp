@@ -260,6 +260,34 @@ TEST_F(EngineTest, ExhaustedAndRecoveredAreAnnounced) {
   EXPECT_EQ(Events("delivery.exhausted").size(), 1u);  // no announcement about announcements
 }
 
+// Answers recorded together keep the endpoint's failure streak as one by one would: the
+// record of a batch skips asking the store after a success only while the endpoint is
+// known healthy, so a failure in between still starts a streak and the success after it
+// ends the streak and is announced.
+TEST_F(EngineTest, ABatchOfAnswersKeepsTheFailureStreakInOrder) {
+  const std::string url = AddEndpoint("ep_mixed");
+  AddEndpoint("ep_ops", [](auto& ep) { ep.event_types = {"endpoint.recovered"}; });
+  std::vector<int> statuses;  // the answers to ep_mixed, in the order sent
+  sender_.respond = [&](const http::OutboundRequest& r) -> std::optional<http::OutboundResult> {
+    if (r.url != url) return Answer(200);
+    const int status = statuses.empty() ? 200 : statuses.front();
+    if (!statuses.empty()) statuses.erase(statuses.begin());
+    return Answer(status);
+  };
+  auto dispatcher = Make({60'000});
+  statuses = {200, 200, 500};  // one batch: ends failing
+  for (int i = 0; i < 3; ++i) Record();
+  dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(sender_.SentTo(url), 3u);
+  EXPECT_TRUE(Endpoint("ep_mixed").failing_since);
+  statuses = {200, 500, 200};  // one batch: recovers, fails, recovers again
+  for (int i = 0; i < 3; ++i) Record();
+  dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_EQ(sender_.SentTo(url), 6u);
+  EXPECT_FALSE(Endpoint("ep_mixed").failing_since);
+  EXPECT_EQ(Events("endpoint.recovered").size(), 2u);
+}
+
 TEST_F(EngineTest, PerLeadOrderingHoldsThroughFailedEarlyDeliveries) {
   const std::string url = AddEndpoint("ep_ordered", [](auto& ep) { ep.ordering = store::Ordering::kPerLead; });
   const std::string lead = "11111111-aaaa-bbbb-cccc-111111111111";
