@@ -935,7 +935,13 @@ TEST(SqliteStore, ClaimsReachEveryEndpointPastAnotherOnesBacklog) {
       ep.id = id;
       ep.company_id = kCompany;
       ep.url = std::string("http://") + id + ".example/";
-      ep.secret_sealed = "sealed";
+      ep.secret_sealed = std::string("sealed-") + id;
+      ep.headers = {{"x-endpoint", id}};
+      if (ep.id == "ep_quiet") {
+        ep.rate_limit_per_s = 7;
+        ep.previous_secret_sealed = "sealed-before";
+        ep.previous_secret_expires_at = 20'000;
+      }
       tx.InsertEndpoint(ep);
     }
     for (int i = 0; i < 300; ++i) {  // every event goes to both endpoints
@@ -956,6 +962,22 @@ TEST(SqliteStore, ClaimsReachEveryEndpointPastAnotherOnesBacklog) {
   EXPECT_EQ(std::count_if(both.begin(), both.end(), [](const auto& c) { return c.endpoint_id == "ep_busy"; }), 3);
   EXPECT_TRUE(std::is_sorted(quiet_only.begin(), quiet_only.end(),
                              [](const auto& a, const auto& b) { return a.delivery_id < b.delivery_id; }));
+  // Each delivery carries its own endpoint's parts (read once per claim, per endpoint).
+  for (const auto& c : both) {
+    const bool quiet = c.endpoint_id == "ep_quiet";
+    EXPECT_EQ(c.url, "http://" + c.endpoint_id + ".example/");
+    EXPECT_EQ(c.secret_sealed, "sealed-" + c.endpoint_id);
+    EXPECT_EQ(c.headers, (HeaderList{{"x-endpoint", c.endpoint_id}}));
+    EXPECT_EQ(c.rate_limit_per_s, quiet ? std::optional<std::int64_t>(7) : std::nullopt);
+    EXPECT_EQ(c.previous_secret_sealed, quiet ? std::optional<std::string>("sealed-before") : std::nullopt);
+    EXPECT_FALSE(c.payload.empty());
+  }
+  store->Write([&](StoreTx& tx) {  // the previous secret has expired by 20,000
+    for (const auto& c : tx.ClaimDueDeliveries(20'000, 90'000, {.limit = 4, .per_endpoint = 2})) {
+      EXPECT_EQ(c.previous_secret_sealed, std::nullopt);
+    }
+    return true;
+  });
 }
 
 TEST(OpenStore, RejectsWhatItCannotOpen) {

@@ -189,21 +189,44 @@ std::vector<ClaimedDelivery> SqliteTx::ClaimDueDeliveries(Millis now, Millis lea
   // visited at all. Candidates are ids only; the payloads are
   // read for the chosen few.
   const std::set<std::string, std::less<>> skip(limits.skip_endpoints.begin(), limits.skip_endpoints.end());
-  std::vector<std::pair<std::string, bool>> endpoints;  // id, per-lead ordering
+  // What a delivery takes from its endpoint, read once per claim, not once per delivery.
+  struct ClaimedEndpoint {
+    std::string id;
+    bool per_lead = false;
+    std::string url;
+    std::string secret_sealed;
+    HeaderList headers;
+    std::optional<std::string> previous_secret_sealed;
+    std::optional<std::int64_t> rate_limit_per_s;
+  };
+  std::vector<ClaimedEndpoint> endpoints;
   {
     // Only enabled endpoints with something pending.
-    static const std::string sql = std::string(kEndpointsWithPending) +
-                                   " SELECT e.id, e.ordering FROM pending JOIN endpoints e ON e.id = pending.id"
-                                   " WHERE e.disabled = 0 AND e.deleted_at IS NULL";
+    static const std::string sql =
+        std::string(kEndpointsWithPending) +
+        " SELECT e.id, e.ordering, e.url, e.secret_sealed, e.headers,"
+        " CASE WHEN e.previous_secret_expires_at > ?1 THEN e.previous_secret_sealed END, e.rate_limit_per_s"
+        " FROM pending JOIN endpoints e ON e.id = pending.id WHERE e.disabled = 0 AND e.deleted_at IS NULL";
     auto& s = db_.Prepare(sql);
+    s.Bind(1, now);
     while (s.Step()) {
       std::string id = s.Text(0);
-      if (!skip.contains(id)) endpoints.emplace_back(std::move(id), s.Text(1) == "per_lead");
+      if (skip.contains(id)) continue;
+      ClaimedEndpoint& e = endpoints.emplace_back();
+      e.id = std::move(id);
+      e.per_lead = s.Text(1) == "per_lead";
+      e.url = s.Text(2);
+      e.secret_sealed = s.Blob(3);
+      e.headers = DecodeHeaders(s.Text(4));
+      if (!s.IsNull(5)) e.previous_secret_sealed = s.Blob(5);
+      e.rate_limit_per_s = s.OptInt(6);
     }
+    s.Reset();
   }
   struct Candidate {
     Millis due;
     std::int64_t id;
+    std::size_t endpoint;  //!< index in `endpoints`
     auto operator<=>(const Candidate&) const = default;
   };
   std::vector<Candidate> candidates;
@@ -225,13 +248,13 @@ std::vector<ClaimedDelivery> SqliteTx::ClaimDueDeliveries(Millis now, Millis lea
   // Leased deliveries are still pending in the table and, claimed first, sit at the front of
   // their endpoint's range: the scan reads past at most every lease to find the unleased.
   const auto leased = static_cast<std::int64_t>(writer_->leases().CountAtMost());
-  for (const auto& [endpoint_id, per_lead] : endpoints) {
-    auto& s = db_.Prepare(per_lead ? due_per_lead_sql : due_sql);
-    s.Bind(1, endpoint_id).Bind(2, now).Bind(3, per_endpoint + leased);
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    auto& s = db_.Prepare(endpoints[i].per_lead ? due_per_lead_sql : due_sql);
+    s.Bind(1, endpoints[i].id).Bind(2, now).Bind(3, per_endpoint + leased);
     std::int64_t found = 0;
     while (found < per_endpoint && s.Step()) {
       if (writer_->leases().Held(s.Int(0), now)) continue;
-      candidates.push_back({s.Int(1), s.Int(0)});
+      candidates.push_back({s.Int(1), s.Int(0), i});
       ++found;
     }
     s.Reset();
@@ -241,34 +264,32 @@ std::vector<ClaimedDelivery> SqliteTx::ClaimDueDeliveries(Millis now, Millis lea
     candidates.resize(static_cast<std::size_t>(std::max(limits.limit, 0)));
   }
   auto& row = db_.Prepare(
-      "SELECT d.id, d.event_id, d.endpoint_id, d.company_id, d.attempts, e.url, e.secret_sealed,"
-      " e.headers, ev.payload, ev.event, d.lead_id,"
-      " CASE WHEN e.previous_secret_expires_at > ?2 THEN e.previous_secret_sealed END,"
-      " e.rate_limit_per_s"
-      " FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id JOIN events ev ON ev.id = d.event_id"
-      " WHERE d.id = ?1");
+      "SELECT d.id, d.event_id, d.company_id, d.attempts, ev.payload, ev.event, d.lead_id"
+      " FROM deliveries d JOIN events ev ON ev.id = d.event_id WHERE d.id = ?1");
   std::vector<ClaimedDelivery> out;
   out.reserve(candidates.size());
   for (const auto& candidate : candidates) {
-    row.Reset().Bind(1, candidate.id).Bind(2, now);
+    row.Reset().Bind(1, candidate.id);
     if (!row.Step()) continue;
+    const ClaimedEndpoint& e = endpoints[candidate.endpoint];
     ClaimedDelivery c;
     c.delivery_id = row.Int(0);
     c.event_id = row.Text(1);
-    c.endpoint_id = row.Text(2);
-    c.company_id = row.Text(3);
-    c.attempts = static_cast<int>(row.Int(4));
-    c.url = row.Text(5);
-    c.secret_sealed = row.Blob(6);
-    c.headers = DecodeHeaders(row.Text(7));
-    c.payload = row.Blob(8);
-    c.event = row.Text(9);
-    c.lead_id = row.Text(10);
-    if (!row.IsNull(11)) c.previous_secret_sealed = row.Blob(11);
-    c.rate_limit_per_s = row.OptInt(12);
+    c.endpoint_id = e.id;
+    c.company_id = row.Text(2);
+    c.attempts = static_cast<int>(row.Int(3));
+    c.url = e.url;
+    c.secret_sealed = e.secret_sealed;
+    c.headers = e.headers;
+    c.payload = row.Blob(4);
+    c.event = row.Text(5);
+    c.lead_id = row.Text(6);
+    c.previous_secret_sealed = e.previous_secret_sealed;
+    c.rate_limit_per_s = e.rate_limit_per_s;
     writer_->leases().Take(c.delivery_id, lease_until);
     out.push_back(std::move(c));
   }
+  row.Reset();
   return out;
 }
 
