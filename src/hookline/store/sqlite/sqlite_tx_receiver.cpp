@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "hookline/model/catalog.hpp"
@@ -13,8 +12,6 @@
 namespace hookline::store::sqlite {
 
 namespace {
-
-namespace json = boost::json;
 
 // Written oldest first; migration 7's backfill may not have been (aggregate input order).
 std::vector<model::Activity> DecodeTimeline(std::string_view text) {
