@@ -237,6 +237,16 @@ std::unique_ptr<sqlite::Connection> DatabaseAtSchema(const std::string& path, in
   return db;
 }
 
+// How many schema objects (tables, indexes) named `name` the database at `path` has.
+std::int64_t SchemaObjects(const std::string& path, std::string_view name) {
+  sqlite::Connection db(path, true);
+  auto& count = db.Prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = ?1");
+  count.Bind(1, name);
+  const std::int64_t n = count.Step() ? count.Int(0) : -1;
+  db.ResetStatements();
+  return n;
+}
+
 // A database made by an older hookline (schema 4) upgrades in place: migration 5 flags the
 // pending deliveries of per-lead endpoints, and only those, for the per-lead index.
 TEST(SqliteStore, UpgradeFromSchema4FlagsPendingPerLeadDeliveries) {
@@ -301,11 +311,7 @@ TEST(SqliteStore, UpgradeFromSchema6FoldsTimelineEntriesIntoEnrollmentRows) {
     EXPECT_EQ(tx.CountProjectedLeadsWithAction("other", {"Send Message"}), 0);
   });
   store.reset();
-  sqlite::Connection db(path, true);
-  auto& gone = db.Prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'rx_activity'");
-  ASSERT_TRUE(gone.Step());
-  EXPECT_EQ(gone.Int(0), 0);
-  db.ResetStatements();
+  EXPECT_EQ(SchemaObjects(path, "rx_activity"), 0);
 }
 
 // A provider database of schema 7 (a row per activity) upgrades in place: each
@@ -353,11 +359,7 @@ TEST(SqliteStore, UpgradeFromSchema7FoldsActivitiesIntoEnrollmentRows) {
     EXPECT_EQ(tx.CountLeadsWithAction("c", "C", {"Send Email"}), 1);
   });
   store.reset();
-  sqlite::Connection db(path, true);
-  auto& gone = db.Prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'activities'");
-  ASSERT_TRUE(gone.Step());
-  EXPECT_EQ(gone.Int(0), 0);
-  db.ResetStatements();
+  EXPECT_EQ(SchemaObjects(path, "activities"), 0);
 }
 
 // The provider's funnel: counts by bits (catalog actions) and by the histories (any other
