@@ -425,9 +425,8 @@ int Dispatcher::RecordResults(std::vector<http::OutboundResult> results) {
       tx.RecordAttempt(o.attempt, o.update);
       const std::string_view endpoint_id = o.delivery.endpoint_id;
       const bool known_healthy = std::find(healthy.begin(), healthy.end(), endpoint_id) != healthy.end();
-      const auto health = o.success && known_healthy
-                              ? store::EndpointHealth{}
-                              : tx.RecordEndpointOutcome(endpoint_id, o.success, now);
+      store::EndpointHealth health;
+      if (!o.success || !known_healthy) health = tx.RecordEndpointOutcome(endpoint_id, o.success, now);
       if (!health.failing_since_after && !known_healthy) healthy.push_back(endpoint_id);
       if (health.failing_since_after && known_healthy) std::erase(healthy, endpoint_id);
       const bool operational = IsOperationalEvent(o.delivery.event);
