@@ -782,6 +782,94 @@ TEST(SqliteStore, ALeaseLastsOnlyIfItsClaimCommits) {
   });
 }
 
+// Runs `job` as a lease job and waits for its answer: what it returned, and what it threw.
+std::pair<bool, std::exception_ptr> LeaseAndWait(Store& store, std::function<bool(StoreTx&)> job) {
+  std::promise<std::pair<bool, std::exception_ptr>> answer;
+  store.LeaseAsync(std::move(job), [&answer](bool ok, std::exception_ptr error) { answer.set_value({ok, error}); });
+  return answer.get_future().get();
+}
+
+// A lease job (a dispatcher's claim) runs ahead of the writes queued, in a transaction of its
+// own that sees only committed rows, and is answered without waiting for their commit. Its
+// leases outlive a batch that fails after it; one that fails gives its leases back; one that
+// writes rows is refused and leaves nothing behind.
+TEST(SqliteStore, LeaseJobsRunAheadOfQueuedWritesAndSeeOnlyCommittedRows) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  hookline::testing::SeedLinkedin(*store, 1000);
+  store->Write([](StoreTx& tx) {
+    EndpointRecord ep;
+    ep.id = "ep_1";
+    ep.company_id = kCompany;
+    ep.url = "http://127.0.0.1:9/";
+    ep.secret_sealed = "sealed";
+    tx.InsertEndpoint(ep);
+    return true;
+  });
+  auto claim = [](StoreTx& tx, Millis now) { return tx.ClaimDueDeliveries(now, now + 5000, {.limit = 10}).size(); };
+
+  // Queued last, run first: the claim does not see the delivery the writes queued before it
+  // make due, nor wait for their batch (which fails once and runs again).
+  std::size_t claimed_ahead = 99;
+  {
+    WriterHold hold(*store);
+    std::promise<bool> recorded, failed, claimed;
+    store->WriteAsync([](StoreTx& tx) {
+      provider::RecordActivity(tx, kCompany, hookline::testing::InviteSent(), 1000);
+      return true;
+    }, [&](bool ok, std::exception_ptr) { recorded.set_value(ok); });
+    store->WriteAsync([](StoreTx&) { return false; }, [&](bool ok, std::exception_ptr) { failed.set_value(ok); });
+    store->LeaseAsync([&](StoreTx& tx) {
+      claimed_ahead = claim(tx, 2000);
+      return true;
+    }, [&](bool ok, std::exception_ptr) { claimed.set_value(ok); });
+    hold.Release();
+    EXPECT_TRUE(claimed.get_future().get());
+    EXPECT_TRUE(recorded.get_future().get());
+    EXPECT_FALSE(failed.get_future().get());
+  }
+  EXPECT_EQ(claimed_ahead, 0u);
+
+  // A claim, then a batch that fails and is rolled back: the claim's lease stays.
+  std::size_t claimed_first = 0;
+  {
+    WriterHold hold(*store);
+    std::promise<bool> claimed, failed;
+    store->LeaseAsync([&](StoreTx& tx) {
+      claimed_first = claim(tx, 2000);
+      return true;
+    }, [&](bool ok, std::exception_ptr) { claimed.set_value(ok); });
+    store->WriteAsync([](StoreTx& tx) {
+      tx.UpsertLead(kCompany, {"rolled-back", "N"});
+      return false;
+    }, [&](bool ok, std::exception_ptr) { failed.set_value(ok); });
+    hold.Release();
+    EXPECT_TRUE(claimed.get_future().get());
+    EXPECT_FALSE(failed.get_future().get());
+  }
+  EXPECT_EQ(claimed_first, 1u);
+  EXPECT_EQ(LeaseAndWait(*store, [&](StoreTx& tx) { return claim(tx, 2000) == 0; }).first, true);
+
+  // One that fails after claiming (its lease ran out at 7000) gives the delivery back.
+  auto [ok, error] = LeaseAndWait(*store, [&](StoreTx& tx) -> bool {
+    EXPECT_EQ(claim(tx, 7000), 1u);
+    throw StoreError("the claim fails");
+  });
+  EXPECT_FALSE(ok);
+  EXPECT_TRUE(error);
+  EXPECT_EQ(LeaseAndWait(*store, [&](StoreTx& tx) { return claim(tx, 7000) == 1; }).first, true);
+
+  // One that writes rows is refused, and what it wrote is gone.
+  std::tie(ok, error) = LeaseAndWait(*store, [](StoreTx& tx) {
+    tx.UpsertLead(kCompany, {"written-by-a-claim", "N"});
+    return true;
+  });
+  EXPECT_FALSE(ok);
+  ASSERT_TRUE(error);
+  EXPECT_THROW(std::rethrow_exception(error), std::logic_error);
+  store->Read([](StoreTx& tx) { EXPECT_FALSE(tx.GetLead(kCompany, "written-by-a-claim")); });
+}
+
 // The writer keeps each company's endpoint list (fan-out reads it for every event): every
 // change to an endpoint, in the same transaction or a later one, shows in the next list, and
 // a list read after a change that is then rolled back does not outlive the rollback.

@@ -166,7 +166,7 @@ void Dispatcher::StartClaim() {
     sender_.Wake();
   };
   try {
-    store_.WriteAsync(std::move(job), std::move(done));
+    store_.LeaseAsync(std::move(job), std::move(done));
   } catch (...) {
     claim_outstanding_ = false;
     throw;

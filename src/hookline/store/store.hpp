@@ -441,6 +441,15 @@ class Store {
   //! store's writer thread: it must be quick and must not call the store.
   virtual void WriteAsync(std::function<bool(StoreTx&)> job, WriteDone done) = 0;
 
+  //! For a `job` that only takes or gives back delivery leases (ClaimDueDeliveries,
+  //! ReleaseLeases): where leases live in the writer's memory (SQLite), it runs ahead of the
+  //! writes queued, in a transaction of its own that sees only committed rows (so nothing it
+  //! hands out can vanish with a later failed commit), and `done` is called as soon as it
+  //! ran, without waiting for a sync. A job that writes rows there fails with
+  //! std::logic_error and leaves nothing behind. Where leases are rows, a WriteAsync. `done`
+  //! runs on the store's writer thread, as for WriteAsync.
+  virtual void LeaseAsync(std::function<bool(StoreTx&)> job, WriteDone done) = 0;
+
   //! Human-readable kind, e.g. "sqlite".
   virtual std::string_view Kind() const = 0;
 };

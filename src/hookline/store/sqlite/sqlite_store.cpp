@@ -4,6 +4,7 @@
 #include <deque>
 #include <future>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
@@ -150,6 +151,18 @@ class SqliteStore final : public Store {
     cv_.notify_one();
   }
 
+  void LeaseAsync(std::function<bool(StoreTx&)> job, WriteDone done) override {
+    auto pending = std::make_unique<PendingJob>();
+    pending->fn = std::move(job);
+    pending->done = std::move(done);
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) throw StoreError("the store is shutting down");
+      lease_queue_.push_back(std::move(pending));
+    }
+    cv_.notify_one();
+  }
+
   std::string_view Kind() const override { return "sqlite"; }
 
  private:
@@ -161,19 +174,88 @@ class SqliteStore final : public Store {
   };
 
   void WriterLoop() {
+    std::vector<std::unique_ptr<PendingJob>> leases;
     std::vector<std::unique_ptr<PendingJob>> batch;
     for (;;) {
       {
         std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty() && stopping_) return;
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || !lease_queue_.empty(); });
+        if (queue_.empty() && lease_queue_.empty() && stopping_) return;
+        while (!lease_queue_.empty()) {
+          leases.push_back(std::move(lease_queue_.front()));
+          lease_queue_.pop_front();
+        }
         while (!queue_.empty() && batch.size() < static_cast<size_t>(options_.max_jobs_per_commit)) {
           batch.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }
       }
-      RunBatch(batch);
+      if (!leases.empty()) RunLeaseJobs(leases);
+      if (!batch.empty()) RunBatch(batch);
+      leases.clear();
       batch.clear();
+    }
+  }
+
+  // Lease jobs run before the batch, in a read transaction of their own: they see only what
+  // is committed, and what they change (the leases) is the writer's memory, committed with
+  // them, so they are answered without waiting for the batch's sync. A dispatcher's claim
+  // used to wait for the commit it was queued behind and then for its own; its claimed-ahead
+  // queues ran dry in between.
+  void RunLeaseJobs(std::vector<std::unique_ptr<PendingJob>>& jobs) {
+    Connection& db = *writer_db_;
+    std::exception_ptr error;
+    try {
+      db.Prepare("BEGIN").Run();
+      bool wrote = false;
+      {
+        SqliteTx tx(db, &writer_memory_);
+        for (auto& job : jobs) {
+          const std::size_t memory_mark = writer_memory_.Mark();
+          const sqlite3_int64 changes_before = sqlite3_total_changes64(db.handle());
+          RunJob(*job, tx);
+          if (sqlite3_total_changes64(db.handle()) != changes_before) {
+            wrote = true;
+            job->ok = false;
+            job->error = std::make_exception_ptr(
+                std::logic_error("a lease job wrote rows: it must only take or give back leases"));
+          }
+          if (!job->ok) writer_memory_.RollBackTo(memory_mark);
+        }
+      }
+      db.Prepare(wrote ? "ROLLBACK" : "COMMIT").Run();
+      db.ResetStatements();
+      writer_memory_.Commit();
+    } catch (...) {
+      error = std::current_exception();
+      RollBack(db);
+    }
+    Answer(jobs, error);
+  }
+
+  void RunJob(PendingJob& job, SqliteTx& tx) {
+    job.error = nullptr;
+    try {
+      job.ok = job.fn(tx);
+    } catch (...) {
+      job.error = std::current_exception();
+      job.ok = false;
+    }
+    writer_db_->ResetStatements();
+  }
+
+  // Calls every job's `done`: with the job's own outcome, or `error` when its transaction failed.
+  static void Answer(std::vector<std::unique_ptr<PendingJob>>& jobs, const std::exception_ptr& error) {
+    for (auto& job : jobs) {
+      try {
+        if (error) {
+          job->done(false, error);
+        } else {
+          job->done(job->ok, job->error);
+        }
+      } catch (const std::exception& e) {
+        spdlog::error("a write's completion failed: {}", e.what());
+      }
     }
   }
 
@@ -198,17 +280,7 @@ class SqliteStore final : public Store {
       commit_error = std::current_exception();
       RollBack(db);
     }
-    for (auto& job : batch) {
-      try {
-        if (commit_error) {
-          job->done(false, commit_error);
-        } else {
-          job->done(job->ok, job->error);
-        }
-      } catch (const std::exception& e) {
-        spdlog::error("a write's completion failed: {}", e.what());
-      }
-    }
+    Answer(batch, commit_error);
   }
 
   // Opens the transaction and runs the jobs. Without savepoints it stops at the first job
@@ -221,14 +293,7 @@ class SqliteStore final : public Store {
     for (auto& job : batch) {
       const std::size_t memory_mark = writer_memory_.Mark();
       if (savepoints) db.Prepare("SAVEPOINT job").Run();
-      job->error = nullptr;
-      try {
-        job->ok = job->fn(tx);
-      } catch (...) {
-        job->error = std::current_exception();
-        job->ok = false;
-      }
-      db.ResetStatements();
+      RunJob(*job, tx);
       if (!savepoints) {
         if (!job->ok) return false;
         continue;
@@ -324,6 +389,7 @@ class SqliteStore final : public Store {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<PendingJob>> queue_;
+  std::deque<std::unique_ptr<PendingJob>> lease_queue_;  //!< run ahead of queue_ (LeaseAsync)
   bool stopping_ = false;
   std::thread writer_;
   std::unique_ptr<Connection> checkpoint_db_;
