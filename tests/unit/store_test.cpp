@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <future>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -1068,6 +1069,48 @@ TEST(SqliteStore, ClaimsReachEveryEndpointPastAnotherOnesBacklog) {
     }
     return true;
   });
+}
+
+// A claim's limit is shared out among the endpoints in turns, each endpoint's deliveries
+// oldest due first: the endpoint furthest behind cannot take a whole claim while another
+// one's queue runs dry.
+TEST(SqliteStore, AClaimSharesItsLimitOutAmongEndpointsInTurns) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  hookline::testing::SeedLinkedin(*store, 1000);
+  auto add_endpoint = [](StoreTx& tx, const char* id) {
+    EndpointRecord ep;
+    ep.id = id;
+    ep.company_id = kCompany;
+    ep.url = std::string("http://") + id + ".example/";
+    ep.secret_sealed = "sealed";
+    tx.InsertEndpoint(ep);
+  };
+  store->Write([&](StoreTx& tx) {
+    add_endpoint(tx, "ep_behind");
+    for (int i = 0; i < 10; ++i) provider::RecordActivity(tx, kCompany, hookline::testing::InviteSent(), 1000 + i);
+    add_endpoint(tx, "ep_ahead");
+    for (int i = 0; i < 10; ++i) provider::RecordActivity(tx, kCompany, hookline::testing::InviteSent(), 2000 + i);
+    return true;
+  });
+  std::vector<ClaimedDelivery> claimed;
+  store->Write([&](StoreTx& tx) {
+    claimed = tx.ClaimDueDeliveries(10'000, 90'000, {.limit = 6, .per_endpoint = 6});
+    return true;
+  });
+  ASSERT_EQ(claimed.size(), 6u);
+  std::map<std::string, std::vector<std::int64_t>> by_endpoint;
+  for (const auto& c : claimed) by_endpoint[c.endpoint_id].push_back(c.delivery_id);
+  EXPECT_EQ(by_endpoint["ep_behind"].size(), 3u);
+  EXPECT_EQ(by_endpoint["ep_ahead"].size(), 3u);
+  for (auto& [id, ids] : by_endpoint) EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end())) << id;
+  for (std::size_t i = 1; i < claimed.size(); ++i) EXPECT_NE(claimed[i].endpoint_id, claimed[i - 1].endpoint_id);
+  // Each endpoint's three are its oldest: ep_behind's due at 1000-1002 (recorded first, so
+  // the lowest ids), ahead of ep_ahead's, which go first at their turn.
+  const auto& behind = by_endpoint["ep_behind"];
+  EXPECT_EQ(behind.back() - behind.front(), 2);
+  EXPECT_LT(behind.back(), by_endpoint["ep_ahead"].front());
+  EXPECT_EQ(claimed.front().endpoint_id, "ep_behind");
 }
 
 TEST(OpenStore, RejectsWhatItCannotOpen) {

@@ -328,10 +328,11 @@ class StoreTx {
   virtual std::vector<DeliveryRecord> ListDeliveriesOfEvent(std::string_view company,
                                                             std::string_view event_id) = 0;
   virtual std::vector<AttemptRecord> ListAttempts(std::int64_t delivery_id) = 0;
-  //! Leases pending deliveries due at `now` until `lease_until`, oldest due first: endpoint
-  //! enabled and not in `limits.skip_endpoints`, no live lease, at most `limits.per_endpoint`
-  //! per endpoint, and for per-lead endpoints only when no earlier delivery about the same
-  //! lead is still pending.
+  //! Leases pending deliveries due at `now` until `lease_until`: endpoint enabled and not in
+  //! `limits.skip_endpoints`, no live lease, at most `limits.per_endpoint` per endpoint, and
+  //! for per-lead endpoints only when no earlier delivery about the same lead is still
+  //! pending. Each endpoint's are taken oldest due first, and `limits.limit` is shared out
+  //! in turns (every endpoint's first, then every endpoint's second, ...), in that order.
   virtual std::vector<ClaimedDelivery> ClaimDueDeliveries(Millis now, Millis lease_until,
                                                           const ClaimLimits& limits) = 0;
   //! Gives claimed deliveries back at once (not sent after all).

@@ -224,6 +224,7 @@ std::vector<ClaimedDelivery> SqliteTx::ClaimDueDeliveries(Millis now, Millis lea
     s.Reset();
   }
   struct Candidate {
+    std::int64_t rank;  //!< place in its endpoint's due order
     Millis due;
     std::int64_t id;
     std::size_t endpoint;  //!< index in `endpoints`
@@ -254,12 +255,16 @@ std::vector<ClaimedDelivery> SqliteTx::ClaimDueDeliveries(Millis now, Millis lea
     std::int64_t found = 0;
     while (found < per_endpoint && s.Step()) {
       if (writer_->leases().Held(s.Int(0), now)) continue;
-      candidates.push_back({s.Int(1), s.Int(0), i});
+      candidates.push_back({found, s.Int(1), s.Int(0), i});
       ++found;
     }
     s.Reset();
   }
-  std::sort(candidates.begin(), candidates.end());  // oldest due first, across endpoints
+  // The limit is shared out in turns: each endpoint's first due, then each one's second, ...
+  // Taking the oldest due across endpoints instead handed a whole claim to whichever endpoint
+  // was furthest behind (in a backlog all due at once, the lowest ids), and the others' queues
+  // ran dry until a later claim.
+  std::sort(candidates.begin(), candidates.end());
   if (candidates.size() > static_cast<std::size_t>(std::max(limits.limit, 0))) {
     candidates.resize(static_cast<std::size_t>(std::max(limits.limit, 0)));
   }
