@@ -334,6 +334,25 @@ TEST_F(ProviderApiTest, BadFlagsFailClearlyBeforeTouchingTheDisk) {
   }
 }
 
+// A server's writer keeps leases and rows in memory, true only while no other server
+// writes its SQLite file: a second serve (or receive) on the file exits with a clear
+// message and changes nothing; tools such as company create still run beside it.
+TEST_F(ProviderApiTest, ASecondServerOnOneSqliteFileIsRefused) {
+  const std::string key = CreateCompany(Db(), "A");
+  ServeProcess serve(Db());
+  for (const char* role : {"serve", "receive"}) {
+    std::string out, err;
+    // Bounded: a second server that was not refused would serve until killed.
+    std::vector<std::string> args = {"/usr/bin/timeout", "30", BinaryPath(), role, "--listen", "127.0.0.1:0", "--db", Db()};
+    if (std::string(role) == "receive") args.insert(args.end(), {"--api-token", "a-token-long-enough"});
+    const int rc = RunCommand(args, &out, &err);
+    EXPECT_EQ(rc, 1) << role << ": " << err;
+    EXPECT_NE(err.find("in use by another hookline server"), std::string::npos) << err;
+  }
+  EXPECT_FALSE(CreateCompany(Db(), "B").empty());
+  EXPECT_EQ(serve.Api("GET", "/v1/endpoints", key).status, 200);
+}
+
 TEST_F(ProviderApiTest, TheStandardWebhooksLibraryVerifiesOurSignature) {
   const std::string key = CreateCompany(Db(), "A");
   ServeProcess serve(Db(), {"--allow-private-endpoints"});

@@ -1113,6 +1113,31 @@ TEST(SqliteStore, AClaimSharesItsLimitOutAmongEndpointsInTurns) {
   EXPECT_EQ(claimed.front().endpoint_id, "ep_behind");
 }
 
+// A server's store holds the file's server lock: a second server store on the file is
+// refused (in this process as in another), a tool's store opens beside it and its writes
+// are seen, and the lock goes with the store.
+TEST(OpenStore, OneServerPerSqliteFileAndToolsBesideIt) {
+  TempDir dir;
+  const std::string url = "sqlite:" + dir.File("db");
+  {
+    auto server = OpenStore(url, StoreUse::kServer);
+    try {
+      OpenStore(url, StoreUse::kServer);
+      ADD_FAILURE() << "a second server store opened the file";
+    } catch (const StoreError& e) {
+      EXPECT_NE(std::string(e.what()).find("in use by another hookline server"), std::string::npos) << e.what();
+    }
+    {
+      auto tool = OpenStore(url);
+      EXPECT_TRUE(tool->Write([](StoreTx& tx) { return tx.InsertCompany({"c2", "C2", 0}, "hash"); }));
+    }
+    // The tool's connections are closed: the server's SQLite locks and its writes carry on.
+    EXPECT_TRUE(server->Write([](StoreTx& tx) { return tx.InsertCompany({"c3", "C3", 0}, "hash3"); }));
+    server->Read([](StoreTx& tx) { EXPECT_TRUE(tx.FindCompanyByKeyHash("hash")); });
+  }
+  EXPECT_NO_THROW(OpenStore(url, StoreUse::kServer));
+}
+
 TEST(OpenStore, RejectsWhatItCannotOpen) {
   EXPECT_THROW(OpenStore("sqlite:"), StoreError);
   EXPECT_THROW(OpenStore("postgresql://localhost/x"), StoreError);

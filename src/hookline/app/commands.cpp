@@ -161,7 +161,7 @@ int RunServe(const ServeOptions& options) {
   const auto [host, port] = ParseListen(options.listen);
   DeliveryConfig delivery_config(options.delivery);
   const Millis read_timeout = RequireDuration(options.read_timeout, "--read-timeout", 100, 600'000);
-  auto store = store::OpenStore(options.db);
+  auto store = store::OpenStore(options.db, store::StoreUse::kServer);
   crypto::SecretBox secrets(LoadOrCreateMasterKey(
       options.master_key, options.master_key_file.value_or(DefaultKeyFile(options.db))));
 
@@ -199,7 +199,7 @@ int RunReceive(const ReceiveOptions& options) {
   }
   DeliveryConfig delivery_config(options.delivery);
   const Millis read_timeout = RequireDuration(options.read_timeout, "--read-timeout", 100, 600'000);
-  auto store = store::OpenStore(options.db);
+  auto store = store::OpenStore(options.db, store::StoreUse::kServer);
   crypto::SecretBox secrets(LoadOrCreateMasterKey(
       options.master_key, options.master_key_file.value_or(DefaultKeyFile(options.db))));
   receiver::Projector projector(*store);

@@ -455,8 +455,17 @@ class Store {
   virtual std::string_view Kind() const = 0;
 };
 
+//! Who opens a store.
+enum class StoreUse {
+  kTool,    //!< a command that reads or writes a few rows and exits (company create, export)
+  //! A server (serve, receive): it sends deliveries and its writer keeps leases and rows in
+  //! memory, which holds only while no other server writes the same SQLite file. A second
+  //! server on one file is refused (StoreError); tools may run beside it.
+  kServer,
+};
+
 //! Opens the store named by `url`: "sqlite:PATH" (or a bare path). Applies pending
 //! migrations. Throws StoreError with a clear message when it cannot.
-std::unique_ptr<Store> OpenStore(std::string_view url);
+std::unique_ptr<Store> OpenStore(std::string_view url, StoreUse use = StoreUse::kTool);
 
 }  // namespace hookline::store

@@ -1,9 +1,16 @@
 #include "hookline/store/sqlite/sqlite_store.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -64,10 +71,41 @@ void ApplyMigrations(Connection& db) {
   }
 }
 
+// An exclusive flock on the database file, held while the store is open: one server per
+// file. flock locks are apart from the POSIX locks SQLite takes on the same file (on local
+// file systems; SQLite should not be on NFS anyway), and the descriptor is closed only
+// after every connection is, since closing any descriptor of a file drops the POSIX locks
+// the process holds on it.
+class ServerLock {
+ public:
+  explicit ServerLock(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw StoreError(fmt::format("cannot open {} to lock it: {}", path, std::strerror(errno)));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      const int error = errno;
+      ::close(fd_);
+      if (error == EWOULDBLOCK) {
+        throw StoreError(fmt::format(
+            "{} is in use by another hookline server (serve or receive); one server per SQLite "
+            "file: stop the other, or give this one its own --db",
+            path));
+      }
+      throw StoreError(fmt::format("cannot lock {}: {}", path, std::strerror(error)));
+    }
+  }
+  ~ServerLock() { ::close(fd_); }
+  ServerLock(const ServerLock&) = delete;
+  ServerLock& operator=(const ServerLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const SqliteOptions& options) : options_(options) {
-    writer_db_ = std::make_unique<Connection>(options.path, false);
+    writer_db_ = std::make_unique<Connection>(options.path, false);  // creates the file
+    if (options.one_server) server_lock_.emplace(options.path);
     writer_db_->Exec("PRAGMA journal_mode = WAL");
     ConfigureConnection(*writer_db_, kWriterCacheKib);
     ApplyMigrations(*writer_db_);
@@ -384,6 +422,7 @@ class SqliteStore final : public Store {
   }
 
   SqliteOptions options_;
+  std::optional<ServerLock> server_lock_;  //!< before the connections: released after them
   std::unique_ptr<Connection> writer_db_;
   WriterMemory writer_memory_;  //!< the writer thread's only
   std::mutex mu_;
