@@ -1,5 +1,6 @@
 #include "hookline/store/store.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -1136,6 +1137,58 @@ TEST(OpenStore, OneServerPerSqliteFileAndToolsBesideIt) {
     server->Read([](StoreTx& tx) { EXPECT_TRUE(tx.FindCompanyByKeyHash("hash")); });
   }
   EXPECT_NO_THROW(OpenStore(url, StoreUse::kServer));
+}
+
+// The receiver's lead list by campaign, by status, by both, and unfiltered: ordered by id,
+// paged with `after`, each lead once however many of its campaigns match.
+TEST(SqliteStore, ProjectedLeadsFilterByCampaignAndStatusPageByPage) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  // lead-00..lead-29; lead i is in campaign A when i % 2 == 0 and in B when i % 3 == 0,
+  // Warm in A when i % 4 == 0 (else Cold), and Warm in B always.
+  store->Write([](StoreTx& tx) {
+    for (int i = 29; i >= 0; --i) {  // written out of id order
+      const std::string id = fmt::format("lead-{:02}", i);
+      tx.PutProjectedLead({.id = id, .name = "L" + std::to_string(i)}, "v1");
+      if (i % 2 == 0) tx.PutProjectedEnrollment(id, "A", {.latest_status = i % 4 == 0 ? "Warm" : "Cold", .version = "v1", .timeline = {}});
+      if (i % 3 == 0) tx.PutProjectedEnrollment(id, "B", {.latest_status = "Warm", .version = "v1", .timeline = {}});
+    }
+    return true;
+  });
+  auto expected = [](auto keep) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < 30; ++i) {
+      if (keep(i)) ids.push_back(fmt::format("lead-{:02}", i));
+    }
+    return ids;
+  };
+  // Every page of 4, joined, for the filter.
+  auto all_pages = [&](std::optional<std::string> campaign, std::optional<std::string> status) {
+    std::vector<std::string> ids;
+    std::optional<std::string> after;
+    for (int pages = 0; pages < 20; ++pages) {
+      std::vector<model::Lead> page;
+      store->Read([&](StoreTx& tx) { page = tx.ListProjectedLeads(campaign, status, {after, 4}); });
+      for (const auto& lead : page) ids.push_back(lead.id);
+      if (page.size() < 4) break;
+      after = page.back().id;
+    }
+    return ids;
+  };
+  EXPECT_EQ(all_pages(std::nullopt, std::nullopt), expected([](int) { return true; }));
+  EXPECT_EQ(all_pages("A", std::nullopt), expected([](int i) { return i % 2 == 0; }));
+  EXPECT_EQ(all_pages("A", "Warm"), expected([](int i) { return i % 4 == 0; }));
+  EXPECT_EQ(all_pages("A", "Cold"), expected([](int i) { return i % 2 == 0 && i % 4 != 0; }));
+  EXPECT_EQ(all_pages("B", "Cold"), expected([](int) { return false; }));
+  EXPECT_EQ(all_pages(std::nullopt, "Warm"), expected([](int i) { return i % 4 == 0 || i % 3 == 0; }));
+  EXPECT_EQ(all_pages(std::nullopt, "Cold"), expected([](int i) { return i % 2 == 0 && i % 4 != 0; }));
+  EXPECT_EQ(all_pages("C", std::nullopt), expected([](int) { return false; }));
+  store->Read([](StoreTx& tx) {  // the lead's fields come with it
+    const auto leads = tx.ListProjectedLeads("B", "Warm", {"lead-02", 1});
+    ASSERT_EQ(leads.size(), 1u);
+    EXPECT_EQ(leads[0].id, "lead-03");
+    EXPECT_EQ(leads[0].name, "L3");
+  });
 }
 
 TEST(OpenStore, RejectsWhatItCannotOpen) {

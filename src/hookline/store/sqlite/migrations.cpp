@@ -258,6 +258,9 @@ DROP TABLE activities;
       {9, "the last event of a kind in an enrollment is found through events_by_lead", R"sql(
 DROP INDEX events_by_enrollment_event;
 )sql"},
+      {10, "the receiver's leads of a campaign, in lead order", R"sql(
+CREATE INDEX rx_lead_campaigns_by_campaign_lead ON rx_lead_campaigns (campaign_id, lead_id);
+)sql"},
   };
   return *migrations;
 }

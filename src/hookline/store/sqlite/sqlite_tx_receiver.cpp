@@ -232,13 +232,32 @@ std::optional<model::Lead> SqliteTx::GetProjectedLead(std::string_view id) {
 std::vector<model::Lead> SqliteTx::ListProjectedLeads(const std::optional<std::string>& campaign_id,
                                                       const std::optional<std::string>& status,
                                                       const PageRequest& page) {
-  auto& s = db_.Prepare(
-      "SELECT id, COALESCE(name, ''), profile_url, email, company_name, location, job_title, "
-      "profile_image FROM rx_leads l WHERE id > ?1 AND (?2 IS NULL OR EXISTS (SELECT 1 FROM "
-      "rx_lead_campaigns c WHERE c.lead_id = l.id AND c.campaign_id = ?2 AND (?3 IS NULL OR "
-      "c.latest_status = ?3))) AND (?3 IS NULL OR ?2 IS NOT NULL OR EXISTS (SELECT 1 FROM "
-      "rx_lead_campaigns c WHERE c.lead_id = l.id AND c.latest_status = ?3)) ORDER BY id LIMIT ?4");
-  s.Bind(1, page.after.value_or("")).Bind(2, campaign_id).Bind(3, status).Bind(4, std::int64_t{page.limit});
+  // One statement per filter, each with the plan it needs: written as "?2 IS NULL OR ..."
+  // a campaign's filter walked every lead to find the campaign's (SQLite plans a statement
+  // once, for any binding). By campaign, a page reads only the campaign's rows from lead
+  // `after` on: rx_lead_campaigns_by_campaign_lead (campaign, lead), or with a status
+  // rx_lead_campaigns_by_campaign (campaign, status, lead). By status alone no index helps:
+  // each lead's campaigns are looked up as the leads go by.
+  static constexpr std::string_view kColumns =
+      "l.id, COALESCE(l.name, ''), l.profile_url, l.email, l.company_name, l.location, l.job_title, "
+      "l.profile_image";
+  static const std::string all = fmt::format(
+      "SELECT {} FROM rx_leads l WHERE l.id > ?1 ORDER BY l.id LIMIT ?4", kColumns);
+  static const std::string by_campaign = fmt::format(
+      "SELECT {} FROM rx_lead_campaigns c JOIN rx_leads l ON l.id = c.lead_id"
+      " WHERE c.campaign_id = ?2 AND c.lead_id > ?1 ORDER BY c.lead_id LIMIT ?4", kColumns);
+  static const std::string by_campaign_status = fmt::format(
+      "SELECT {} FROM rx_lead_campaigns c JOIN rx_leads l ON l.id = c.lead_id"
+      " WHERE c.campaign_id = ?2 AND c.latest_status = ?3 AND c.lead_id > ?1 ORDER BY c.lead_id LIMIT ?4",
+      kColumns);
+  static const std::string by_status = fmt::format(
+      "SELECT {} FROM rx_leads l WHERE l.id > ?1 AND EXISTS (SELECT 1 FROM rx_lead_campaigns c"
+      " WHERE c.lead_id = l.id AND c.latest_status = ?3) ORDER BY l.id LIMIT ?4", kColumns);
+  const std::string& sql = campaign_id ? (status ? by_campaign_status : by_campaign) : (status ? by_status : all);
+  auto& s = db_.Prepare(sql);
+  s.Bind(1, page.after.value_or("")).Bind(4, std::int64_t{page.limit});
+  if (campaign_id) s.Bind(2, *campaign_id);
+  if (status) s.Bind(3, *status);
   std::vector<model::Lead> out;
   while (s.Step()) out.push_back(ReadLead(s));
   return out;
