@@ -691,17 +691,22 @@ TEST(SqliteStore, LastEventOfIsTheLatestOfItsKindInTheEnrollment) {
   });
 }
 
+// ep_1 of kCompany, every event type, at an address nothing listens on.
+void InsertEndpointOne(StoreTx& tx) {
+  EndpointRecord ep;
+  ep.id = "ep_1";
+  ep.company_id = kCompany;
+  ep.url = "http://127.0.0.1:9/";
+  ep.secret_sealed = "sealed";
+  tx.InsertEndpoint(ep);
+}
+
 TEST(SqliteStore, ClaimsLeaseDueDeliveriesOnce) {
   TempDir dir;
   auto store = OpenStore("sqlite:" + dir.File("db"));
   hookline::testing::SeedLinkedin(*store, 1000);
   store->Write([](StoreTx& tx) {
-    EndpointRecord ep;
-    ep.id = "ep_1";
-    ep.company_id = kCompany;
-    ep.url = "http://127.0.0.1:9/";
-    ep.secret_sealed = "sealed";
-    tx.InsertEndpoint(ep);
+    InsertEndpointOne(tx);
     auto recorded = provider::RecordActivity(tx, kCompany, hookline::testing::InviteSent(), 1000);
     EXPECT_EQ(std::get<provider::RecordedActivity>(recorded).deliveries, 1);
     return true;
@@ -741,12 +746,7 @@ TEST(SqliteStore, ALeaseLastsOnlyIfItsClaimCommits) {
   auto store = OpenStore("sqlite:" + dir.File("db"));
   hookline::testing::SeedLinkedin(*store, 1000);
   store->Write([](StoreTx& tx) {
-    EndpointRecord ep;
-    ep.id = "ep_1";
-    ep.company_id = kCompany;
-    ep.url = "http://127.0.0.1:9/";
-    ep.secret_sealed = "sealed";
-    tx.InsertEndpoint(ep);
+    InsertEndpointOne(tx);
     provider::RecordActivity(tx, kCompany, hookline::testing::InviteSent(), 1000);
     return true;
   });
@@ -800,12 +800,7 @@ TEST(SqliteStore, LeaseJobsRunAheadOfQueuedWritesAndSeeOnlyCommittedRows) {
   auto store = OpenStore("sqlite:" + dir.File("db"));
   hookline::testing::SeedLinkedin(*store, 1000);
   store->Write([](StoreTx& tx) {
-    EndpointRecord ep;
-    ep.id = "ep_1";
-    ep.company_id = kCompany;
-    ep.url = "http://127.0.0.1:9/";
-    ep.secret_sealed = "sealed";
-    tx.InsertEndpoint(ep);
+    InsertEndpointOne(tx);
     return true;
   });
   auto claim = [](StoreTx& tx, Millis now) { return tx.ClaimDueDeliveries(now, now + 5000, {.limit = 10}).size(); };

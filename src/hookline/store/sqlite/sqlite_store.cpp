@@ -178,27 +178,11 @@ class SqliteStore final : public Store {
   }
 
   void WriteAsync(std::function<bool(StoreTx&)> job, WriteDone done) override {
-    auto pending = std::make_unique<PendingJob>();
-    pending->fn = std::move(job);
-    pending->done = std::move(done);
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) throw StoreError("the store is shutting down");
-      queue_.push_back(std::move(pending));
-    }
-    cv_.notify_one();
+    Enqueue(queue_, std::move(job), std::move(done));
   }
 
   void LeaseAsync(std::function<bool(StoreTx&)> job, WriteDone done) override {
-    auto pending = std::make_unique<PendingJob>();
-    pending->fn = std::move(job);
-    pending->done = std::move(done);
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) throw StoreError("the store is shutting down");
-      lease_queue_.push_back(std::move(pending));
-    }
-    cv_.notify_one();
+    Enqueue(lease_queue_, std::move(job), std::move(done));
   }
 
   std::string_view Kind() const override { return "sqlite"; }
@@ -210,6 +194,20 @@ class SqliteStore final : public Store {
     bool ok = false;
     std::exception_ptr error;
   };
+
+  // `queue` is queue_ or lease_queue_, both guarded by mu_.
+  void Enqueue(std::deque<std::unique_ptr<PendingJob>>& queue, std::function<bool(StoreTx&)> job,
+               WriteDone done) {
+    auto pending = std::make_unique<PendingJob>();
+    pending->fn = std::move(job);
+    pending->done = std::move(done);
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) throw StoreError("the store is shutting down");
+      queue.push_back(std::move(pending));
+    }
+    cv_.notify_one();
+  }
 
   void WriterLoop() {
     std::vector<std::unique_ptr<PendingJob>> leases;
