@@ -71,16 +71,16 @@ void ApplyMigrations(Connection& db) {
   }
 }
 
-// An exclusive flock on the database file, held while the store is open: one server per
-// file. flock locks are apart from the POSIX locks SQLite takes on the same file (on local
-// file systems; SQLite should not be on NFS anyway), and the descriptor is closed only
-// after every connection is, since closing any descriptor of a file drops the POSIX locks
-// the process holds on it.
+// An exclusive flock on PATH.lock, held while the store is open: one server per database
+// file. A file of its own, not the database: closing any descriptor of the database would
+// drop the POSIX locks SQLite holds on it in this process (a refused second store, in a
+// test, would have closed one under the first).
 class ServerLock {
  public:
-  explicit ServerLock(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw StoreError(fmt::format("cannot open {} to lock it: {}", path, std::strerror(errno)));
+  explicit ServerLock(const std::string& database_path) {
+    const std::string path = database_path + ".lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) throw StoreError(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       const int error = errno;
       ::close(fd_);
@@ -88,7 +88,7 @@ class ServerLock {
         throw StoreError(fmt::format(
             "{} is in use by another hookline server (serve or receive); one server per SQLite "
             "file: stop the other, or give this one its own --db",
-            path));
+            database_path));
       }
       throw StoreError(fmt::format("cannot lock {}: {}", path, std::strerror(error)));
     }
@@ -104,8 +104,9 @@ class ServerLock {
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const SqliteOptions& options) : options_(options) {
-    writer_db_ = std::make_unique<Connection>(options.path, false);  // creates the file
+    // Locked first: a second server stops before it touches the database.
     if (options.one_server) server_lock_.emplace(options.path);
+    writer_db_ = std::make_unique<Connection>(options.path, false);
     writer_db_->Exec("PRAGMA journal_mode = WAL");
     ConfigureConnection(*writer_db_, kWriterCacheKib);
     ApplyMigrations(*writer_db_);
@@ -420,7 +421,7 @@ class SqliteStore final : public Store {
   }
 
   SqliteOptions options_;
-  std::optional<ServerLock> server_lock_;  //!< before the connections: released after them
+  std::optional<ServerLock> server_lock_;  //!< released after the connections close
   std::unique_ptr<Connection> writer_db_;
   WriterMemory writer_memory_;  //!< the writer thread's only
   std::mutex mu_;

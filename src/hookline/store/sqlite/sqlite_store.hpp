@@ -9,8 +9,9 @@ namespace hookline::store::sqlite {
 
 struct SqliteOptions {
   std::string path;
-  //! Holds the file's server lock while open: a second store opened so (in any process)
-  //! fails with StoreError. For serve and receive, whose writer keeps state in memory.
+  //! Holds the file's server lock (an flock on PATH.lock) while open: a second store opened
+  //! so, in any process, fails with StoreError. For serve and receive, whose writer keeps
+  //! state in memory.
   bool one_server = false;
   int max_jobs_per_commit = 512;  //!< group-commit batch bound
   int read_connections = 64;  //!< kept open; at least the HTTP handler threads
