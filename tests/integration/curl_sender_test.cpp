@@ -45,6 +45,41 @@ class CurlSenderTest : public ::testing::Test {
   std::string base_;
 };
 
+// A handle is reused with its header lines: one request after another on one handle, with
+// more, then fewer, then other headers, each arrives with exactly its own.
+TEST_F(CurlSenderTest, EachRequestCarriesItsOwnHeadersOnAReusedHandle) {
+  std::mutex mu;
+  std::vector<std::vector<std::pair<std::string, std::string>>> seen;
+  StartServer([&](Request request, Respond respond) {
+    std::vector<std::pair<std::string, std::string>> custom;
+    for (const auto& [name, value] : request.headers) {
+      if (name.starts_with("x-")) custom.emplace_back(name, value);
+    }
+    {
+      std::lock_guard lock(mu);
+      seen.push_back(std::move(custom));
+    }
+    respond(Response{});
+  });
+  const std::vector<std::vector<std::pair<std::string, std::string>>> sent = {
+      {{"x-a", "1"}, {"x-b", "2"}, {"x-c", "a longer value than the short string buffer holds"}},
+      {{"x-a", "one"}},
+      {},
+      {{"x-d", "4"}, {"x-e", "5"}},
+  };
+  auto sender = MakeCurlSender();
+  for (std::size_t i = 0; i < sent.size(); ++i) {  // one at a time: the same handle each time
+    OutboundRequest r = Post(i, base_ + "/hook");
+    r.headers.insert(r.headers.end(), sent[i].begin(), sent[i].end());
+    sender->Start(std::move(r));
+    auto results = CollectAll(*sender, 1);
+    ASSERT_EQ(results.size(), 1u);
+    ASSERT_EQ(results[0].status, 200) << results[0].error.value_or("");
+  }
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen, sent);
+}
+
 TEST_F(CurlSenderTest, SendsManyConcurrentlyAndReportsEach) {
   std::atomic<int> seen{0};
   std::mutex mu;

@@ -25,14 +25,32 @@ struct Transfer {
   std::string refused_address;  //!< set when the address filter refused the connection
   OutboundResult result;
   std::string body;
-  curl_slist* headers = nullptr;
+  //! The request's header lines and the list libcurl reads them through, kept from request
+  //! to request with their capacity: curl_slist_append costs two allocations a line.
+  std::vector<std::string> header_lines;
+  std::vector<curl_slist> header_list;
   CURL* easy = nullptr;
   bool in_flight = false;  //!< added to the multi handle, not yet collected
   std::chrono::steady_clock::time_point started;
 
   ~Transfer() {
-    curl_slist_free_all(headers);
     if (easy) curl_easy_cleanup(easy);
+  }
+
+  //! Fills header_lines and links header_list through them; valid until the next call.
+  curl_slist* SetHeaders(const std::vector<std::pair<std::string, std::string>>& headers) {
+    const std::size_t count = headers.size() + 1;
+    header_lines.resize(count);
+    for (std::size_t i = 0; i < headers.size(); ++i) {
+      header_lines[i].assign(headers[i].first).append(": ").append(headers[i].second);
+    }
+    header_lines.back().assign("Expect:");  // no 100-continue round trip
+    header_list.resize(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      header_list[i].data = header_lines[i].data();
+      header_list[i].next = i + 1 < count ? &header_list[i + 1] : nullptr;
+    }
+    return header_list.data();
   }
 };
 
@@ -110,19 +128,12 @@ class CurlSender final : public HttpSender {
     t.result.tag = request.tag;
     t.refused_address.clear();
     t.body = std::move(request.body);
-    curl_slist_free_all(t.headers);
-    t.headers = nullptr;
-    std::string line;
-    for (const auto& [name, value] : request.headers) {
-      line.assign(name).append(": ").append(value);
-      t.headers = curl_slist_append(t.headers, line.c_str());
-    }
-    t.headers = curl_slist_append(t.headers, "Expect:");  // no 100-continue round trip
+    curl_slist* headers = t.SetHeaders(request.headers);
     CURL* easy = t.easy;
     curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, t.body.data());
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.body.size()));
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t.headers);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.total_timeout.count()));
     t.started = std::chrono::steady_clock::now();
