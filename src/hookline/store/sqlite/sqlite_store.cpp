@@ -311,7 +311,10 @@ class SqliteStore final : public Store {
         RollBack(db);
         RunJobs(batch, /*savepoints=*/true);
       }
-      db.Exec("COMMIT");
+      // BEGIN and COMMIT prepared once, as reads do: sqlite3_exec parsed them for every
+      // batch, and batches are small when the writer keeps up (~8 deliveries in a drain).
+      db.Prepare("COMMIT").Run();
+      db.ResetStatements();
       writer_memory_.Commit();
     } catch (...) {
       commit_error = std::current_exception();
@@ -325,7 +328,7 @@ class SqliteStore final : public Store {
   // with them, a failed job's changes are undone and the rest still run.
   bool RunJobs(std::vector<std::unique_ptr<PendingJob>>& batch, bool savepoints) {
     Connection& db = *writer_db_;
-    db.Exec("BEGIN IMMEDIATE");
+    db.Prepare("BEGIN IMMEDIATE").Run();
     SqliteTx tx(db, &writer_memory_);
     for (auto& job : batch) {
       const std::size_t memory_mark = writer_memory_.Mark();
