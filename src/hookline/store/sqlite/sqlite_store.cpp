@@ -312,7 +312,7 @@ class SqliteStore final : public Store {
         RunJobs(batch, /*savepoints=*/true);
       }
       // BEGIN and COMMIT prepared once, as reads do: sqlite3_exec parsed them for every
-      // batch, and batches are small when the writer keeps up (~8 deliveries in a drain).
+      // batch, and batches are small when the writer keeps up (~20 attempt records in a drain).
       db.Prepare("COMMIT").Run();
       db.ResetStatements();
       writer_memory_.Commit();
