@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "hookline/store/sqlite/wal_vfs.hpp"
 #include "hookline/store/store.hpp"
 
 namespace hookline::store::sqlite {
@@ -104,7 +105,7 @@ Connection::Connection(const std::string& path, bool read_only) {
   ConfigureSqliteOnce();
   const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                     SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db_, flags, WalVfsName()) != SQLITE_OK) {
     const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;
