@@ -1,9 +1,12 @@
 #include "hookline/store/store.hpp"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
 #include <future>
@@ -1132,6 +1135,120 @@ TEST(OpenStore, OneServerPerSqliteFileAndToolsBesideIt) {
     server->Read([](StoreTx& tx) { EXPECT_TRUE(tx.FindCompanyByKeyHash("hash")); });
   }
   EXPECT_NO_THROW(OpenStore(url, StoreUse::kServer));
+}
+
+// Stands in for fdatasync: each sync waits while the gate is closed (counting the syncs that
+// started, so a test knows a commit is waiting for one), and fails while `fail` is set.
+class SyncGate {
+ public:
+  std::function<int(int)> Fn() {
+    return [this](int fd) {
+      std::unique_lock lock(mu_);
+      ++started_;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return open_; });
+      if (fail_) {
+        errno = EIO;
+        return -1;
+      }
+      return ::fdatasync(fd);
+    };
+  }
+  void Close() { Set([&] { open_ = false; }); }
+  void Open() { Set([&] { open_ = true; }); }
+  void Fail(bool fail) { Set([&] { fail_ = fail; }); }
+  // Waits until more than `n` syncs have started.
+  bool WaitStartedMoreThan(int n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(30), [&] { return started_ > n; });
+  }
+  int Started() {
+    std::lock_guard lock(mu_);
+    return started_;
+  }
+
+ private:
+  template <typename F>
+  void Set(F change) {
+    std::lock_guard lock(mu_);
+    change();
+    cv_.notify_all();
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = true;
+  bool fail_ = false;
+  int started_ = 0;
+};
+
+bool Answered(const std::future<bool>& answer) {
+  return answer.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+}
+
+// The writer commits without syncing and goes on; a write is answered only after a sync that
+// began after its commit. A lease job (a claim) may read what such a commit wrote, so it too
+// waits for that sync, and is answered at once when everything committed is synced.
+TEST(SqliteStore, AnswersWaitForTheSyncOfEveryCommitTheyMayRestOn) {
+  TempDir dir;
+  SyncGate gate;
+  auto store = sqlite::OpenSqliteStore({.path = dir.File("db"), .sync_wal = gate.Fn()});
+  store->Write([](StoreTx& tx) { return tx.InsertCompany({"c", "C", 0}, "hash"); });
+
+  gate.Close();
+  const int syncs_before = gate.Started();
+  std::promise<bool> written, leased;
+  store->WriteAsync([](StoreTx& tx) {
+    tx.UpsertLead("c", {"lead-1", "N"});
+    return true;
+  }, [&](bool ok, std::exception_ptr) { written.set_value(ok); });
+  auto written_answer = written.get_future();
+  ASSERT_TRUE(gate.WaitStartedMoreThan(syncs_before));  // committed: its sync has begun
+  store->Read([](StoreTx& tx) { EXPECT_EQ(tx.ListLeads("c", {std::nullopt, 10}).size(), 1u); });
+  store->LeaseAsync([](StoreTx&) { return true; }, [&](bool ok, std::exception_ptr) { leased.set_value(ok); });
+  auto leased_answer = leased.get_future();
+  // The writer goes on while the sync is held: the next write commits (and waits too).
+  std::promise<bool> second;
+  store->WriteAsync([](StoreTx& tx) {
+    tx.UpsertLead("c", {"lead-2", "N"});
+    return true;
+  }, [&](bool ok, std::exception_ptr) { second.set_value(ok); });
+  std::size_t leads = 0;
+  for (const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+       leads < 2 && std::chrono::steady_clock::now() < deadline; std::this_thread::yield()) {
+    store->Read([&](StoreTx& tx) { leads = tx.ListLeads("c", {std::nullopt, 10}).size(); });
+  }
+  EXPECT_EQ(leads, 2u);
+  EXPECT_FALSE(Answered(written_answer));
+  EXPECT_FALSE(Answered(leased_answer));
+  gate.Open();
+  EXPECT_TRUE(written_answer.get());
+  EXPECT_TRUE(leased_answer.get());
+  EXPECT_TRUE(second.get_future().get());
+
+  // Everything committed is synced: a lease job is answered with the gate closed.
+  gate.Close();
+  EXPECT_TRUE(LeaseAndWait(*store, [](StoreTx&) { return true; }).first);
+  gate.Open();
+}
+
+// A failed sync may have lost what the OS held for the file: its writes are answered with the
+// error, and so is every later write and lease job, until a restart. Reads still work.
+TEST(SqliteStore, AFailedSyncFailsItsWritesAndEveryLaterOne) {
+  TempDir dir;
+  SyncGate gate;
+  auto store = sqlite::OpenSqliteStore({.path = dir.File("db"), .sync_wal = gate.Fn()});
+  store->Write([](StoreTx& tx) { return tx.InsertCompany({"c", "C", 0}, "hash"); });
+  gate.Fail(true);
+  try {
+    store->Write([](StoreTx& tx) { return tx.InsertCompany({"c2", "C2", 0}, "hash2"); });
+    ADD_FAILURE() << "a write was acknowledged after its sync failed";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("-wal failed"), std::string::npos) << e.what();
+  }
+  gate.Fail(false);
+  EXPECT_THROW(store->Write([](StoreTx& tx) { return tx.InsertCompany({"c3", "C3", 0}, "hash3"); }), StoreError);
+  EXPECT_TRUE(LeaseAndWait(*store, [](StoreTx&) { return true; }).second);
+  store->Read([](StoreTx& tx) { EXPECT_TRUE(tx.FindCompanyByKeyHash("hash")); });
 }
 
 // The receiver's lead list by campaign, by status, by both, and unfiltered: ordered by id,

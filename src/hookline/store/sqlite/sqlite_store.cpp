@@ -20,6 +20,7 @@
 #include "hookline/store/sqlite/migrations.hpp"
 #include "hookline/store/sqlite/sqlite_connection.hpp"
 #include "hookline/store/sqlite/sqlite_tx.hpp"
+#include "hookline/store/sqlite/wal_vfs.hpp"
 #include "hookline/util/thread_name.hpp"
 
 namespace hookline::store::sqlite {
@@ -103,22 +104,46 @@ class ServerLock {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(const SqliteOptions& options) : options_(options) {
+  explicit SqliteStore(const SqliteOptions& options) : options_(options), sync_wal_(options.sync_wal) {
     // Locked first: a second server stops before it touches the database.
     if (options.one_server) server_lock_.emplace(options.path);
     writer_db_ = std::make_unique<Connection>(options.path, false);
-    writer_db_->Exec("PRAGMA journal_mode = WAL");
+    {
+      auto& mode = writer_db_->Prepare("PRAGMA journal_mode = WAL");
+      const std::string journal = mode.Step() ? mode.Text(0) : "";
+      writer_db_->ResetStatements();
+      if (journal != "wal") {
+        throw StoreError(fmt::format("cannot use a write-ahead log for '{}' (journal mode '{}')",
+                                     options.path, journal));
+      }
+    }
     ConfigureConnection(*writer_db_, kWriterCacheKib);
     ApplyMigrations(*writer_db_);
+    // The writer's commits write their WAL frames without syncing them: the sync thread
+    // syncs the WAL while the writer runs the next batch, and a batch's jobs are answered
+    // after that sync. SQLite still syncs the WAL's header when it starts the file over,
+    // and checkpoints still sync the WAL before copying it.
+    writer_db_->Exec("PRAGMA synchronous = NORMAL");
     // Checkpoints copy the WAL into the database and fsync it: done on their own thread and
     // connection, so commits (and the callers waiting on them) never wait for one.
     writer_db_->Exec("PRAGMA wal_autocheckpoint = 0");
     sqlite3_wal_hook(writer_db_->handle(), &SqliteStore::OnWalCommit, this);
     checkpoint_db_ = std::make_unique<Connection>(options.path, false);
     ConfigureConnection(*checkpoint_db_, kReaderCacheKib);
+    // Last before the threads: nothing after it throws, so it needs no closing on a throw.
+    const std::string wal_path = options.path + "-wal";
+    wal_fd_ = ::open(wal_path.c_str(), O_RDWR | O_CLOEXEC);
+    if (wal_fd_ < 0) {
+      throw StoreError(fmt::format("cannot open {}: {}", wal_path, std::strerror(errno)));
+    }
+    if (!sync_wal_) sync_wal_ = [](int fd) { return ::fdatasync(fd); };
     writer_ = std::thread([this] {
       NameThisThread("hl-sql-writer");
       WriterLoop();
+    });
+    syncer_ = std::thread([this] {
+      NameThisThread("hl-sql-sync");
+      SyncLoop();
     });
     checkpointer_ = std::thread([this] {
       NameThisThread("hl-sql-ckpt");
@@ -133,6 +158,13 @@ class SqliteStore final : public Store {
     }
     cv_.notify_all();
     writer_.join();
+    {
+      std::lock_guard lock(sync_mu_);
+      sync_stop_ = true;
+    }
+    sync_cv_.notify_all();
+    syncer_.join();
+    ::close(wal_fd_);
     {
       std::lock_guard lock(checkpoint_mu_);
       checkpoint_stop_ = true;
@@ -194,6 +226,11 @@ class SqliteStore final : public Store {
     WriteDone done;
     bool ok = false;
     std::exception_ptr error;
+  };
+  // Jobs waiting for the sync of every commit up to `commit`.
+  struct SyncWait {
+    std::uint64_t commit = 0;
+    std::vector<std::unique_ptr<PendingJob>> jobs;
   };
 
   // `queue` is queue_ or lease_queue_, both guarded by mu_.
@@ -267,7 +304,13 @@ class SqliteStore final : public Store {
       error = std::current_exception();
       RollBack(db);
     }
-    Answer(jobs, error);
+    // What a lease job handed out may have been committed by a batch whose sync is still
+    // running: nothing is sent for an event a crash could take back.
+    if (error) {
+      Answer(jobs, error);
+    } else {
+      AnswerWhenSynced(jobs, /*committed=*/false);
+    }
   }
 
   void RunJob(PendingJob& job, SqliteTx& tx) {
@@ -320,7 +363,65 @@ class SqliteStore final : public Store {
       commit_error = std::current_exception();
       RollBack(db);
     }
-    Answer(batch, commit_error);
+    if (commit_error) {
+      Answer(batch, commit_error);
+    } else {
+      AnswerWhenSynced(batch, /*committed=*/true);
+    }
+  }
+
+  // Answers `jobs` once every commit so far is durable: now if it is, else after the sync
+  // thread's next sync. `committed`: the jobs' own transaction has just committed.
+  void AnswerWhenSynced(std::vector<std::unique_ptr<PendingJob>>& jobs, bool committed) {
+    std::unique_lock lock(sync_mu_);
+    if (committed) ++committed_;
+    if (sync_error_ || synced_ >= committed_) {
+      const std::exception_ptr error = sync_error_;
+      lock.unlock();
+      Answer(jobs, error);
+      return;
+    }
+    sync_queue_.push_back({committed_, std::move(jobs)});
+    lock.unlock();
+    sync_cv_.notify_one();
+  }
+
+  // Syncs the WAL whenever jobs wait for it; one sync covers every commit made before it
+  // started. After a failed sync the store answers every later job with that error: what
+  // the OS held for the file may be lost, so nothing is acknowledged until a restart.
+  void SyncLoop() {
+    for (;;) {
+      std::uint64_t target = 0;
+      {
+        std::unique_lock lock(sync_mu_);
+        sync_cv_.wait(lock, [&] { return sync_stop_ || !sync_queue_.empty(); });
+        if (sync_queue_.empty()) return;
+        target = committed_;
+      }
+      std::exception_ptr failure;
+      if (sync_wal_(wal_fd_) != 0) {
+        failure = std::make_exception_ptr(StoreError(fmt::format(
+            "syncing {}-wal failed: {}; nothing more is acknowledged until hookline restarts",
+            options_.path, std::strerror(errno))));
+      }
+      std::deque<SyncWait> ready;
+      std::exception_ptr error;
+      {
+        std::lock_guard lock(sync_mu_);
+        if (failure && !sync_error_) {
+          sync_error_ = failure;
+          spdlog::critical("syncing {}-wal failed: writes are refused until hookline restarts",
+                           options_.path);
+        }
+        if (!sync_error_) synced_ = target;
+        error = sync_error_;
+        while (!sync_queue_.empty() && sync_queue_.front().commit <= target) {
+          ready.push_back(std::move(sync_queue_.front()));
+          sync_queue_.pop_front();
+        }
+      }
+      for (auto& wait : ready) Answer(wait.jobs, error);
+    }
   }
 
   // Opens the transaction and runs the jobs. Without savepoints it stops at the first job
@@ -433,6 +534,16 @@ class SqliteStore final : public Store {
   std::deque<std::unique_ptr<PendingJob>> lease_queue_;  //!< run ahead of queue_ (LeaseAsync)
   bool stopping_ = false;
   std::thread writer_;
+  int wal_fd_ = -1;  //!< the WAL, opened by us: the sync thread syncs it
+  std::function<int(int)> sync_wal_;
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::deque<SyncWait> sync_queue_;  //!< in commit order
+  std::uint64_t committed_ = 0;  //!< commits so far (the writer's), guarded by sync_mu_
+  std::uint64_t synced_ = 0;  //!< of those, the ones known durable
+  std::exception_ptr sync_error_;  //!< the first failed sync; every later answer
+  bool sync_stop_ = false;
+  std::thread syncer_;
   std::unique_ptr<Connection> checkpoint_db_;
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;

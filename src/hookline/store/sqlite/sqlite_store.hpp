@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -15,10 +16,16 @@ struct SqliteOptions {
   bool one_server = false;
   int max_jobs_per_commit = 512;  //!< group-commit batch bound
   int read_connections = 64;  //!< kept open; at least the HTTP handler threads
+  //! Makes the WAL file (its descriptor) durable; 0 on success, else -1 with errno set.
+  //! `fdatasync` unless a test injects a stall or a failure.
+  std::function<int(int fd)> sync_wal = nullptr;
 };
 
-//! The embedded store: one WAL database, synchronous=FULL, one writer thread that groups
-//! concurrent write jobs into shared transactions, a pool of read connections.
+//! The embedded store: one WAL database, one writer thread that groups concurrent write jobs
+//! into shared transactions, a sync thread that makes each committed transaction durable
+//! before its jobs are answered, and a pool of read connections. A write job and a lease job
+//! are answered only once everything committed before their answer could depend on is synced;
+//! reads may see a commit up to one sync before it is durable.
 std::unique_ptr<Store> OpenSqliteStore(const SqliteOptions& options);
 
 }  // namespace hookline::store::sqlite
