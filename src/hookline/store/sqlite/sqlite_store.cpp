@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -253,7 +254,15 @@ class SqliteStore final : public Store {
     for (;;) {
       {
         std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || !lease_queue_.empty(); });
+        if (queue_.empty() && lease_queue_.empty() && catch_up_wanted_) {
+          lock.unlock();
+          CatchUpWithCheckpoint();
+          continue;
+        }
+        cv_.wait(lock, [&] {
+          return stopping_ || !queue_.empty() || !lease_queue_.empty() || catch_up_wanted_;
+        });
+        if (queue_.empty() && lease_queue_.empty() && !stopping_) continue;
         if (queue_.empty() && lease_queue_.empty() && stopping_) return;
         while (!lease_queue_.empty()) {
           leases.push_back(std::move(lease_queue_.front()));
@@ -461,17 +470,35 @@ class SqliteStore final : public Store {
 
   static constexpr int kWriterCacheKib = 2'000;
   static constexpr int kReaderCacheKib = 2'000;
-  // WAL frames (pages) after which a checkpoint is started: ~16 MiB. A page written again
-  // and again (an index's hot pages) is copied once per checkpoint, so fewer checkpoints
-  // copy less: drain CPU per delivery -8 % against SQLite's default of 1,000. Kept under
-  // 4,096, the frames one block of the WAL index maps: past it every page lookup searches
-  // two blocks (8,000 measured slower for the receiver).
-  static constexpr int kCheckpointFrames = 4'000;
+  // A checkpoint is repeated (kCheckpointRounds times at most) while it finds more than
+  // kCatchUpFrames new frames to copy, so the writer's catch-up has little left.
+  static constexpr int kCheckpointRounds = 5;
+  static constexpr int kCatchUpFrames = 256;
 
   // Called by SQLite on the writer thread after each commit with the WAL's size in frames.
+  //
+  // The checkpoint thread copies the WAL into the database without stopping the writer, but
+  // SQLite starts the WAL over only if, when the writer begins a transaction, everything in
+  // it has been copied; under steady load the writer has always committed more by then. The
+  // WAL grew past the threshold for good and every commit asked for another checkpoint
+  // (~170 a second in the receiver bench, each syncing the database). Now a checkpoint is
+  // asked for once per `checkpoint_frames`, and once the WAL holds `restart_frames` the
+  // writer copies what the last checkpoint left itself, between two batches, so that its
+  // next transaction starts the WAL over.
   static int OnWalCommit(void* self, sqlite3*, const char*, int frames) {
-    if (frames >= kCheckpointFrames) {
-      auto* store = static_cast<SqliteStore*>(self);
+    auto* store = static_cast<SqliteStore*>(self);
+    const SqliteOptions& options = store->options_;
+    if (frames < store->frames_seen_) store->next_checkpoint_at_ = options.checkpoint_frames;  // started over
+    store->frames_seen_ = frames;
+    // While a catch-up is wanted, or just done, no checkpoint is asked for: one running on
+    // the other thread would keep it from copying everything, or the next transaction from
+    // starting the WAL over. It waits for a moment without jobs, unless the WAL keeps growing.
+    if (store->catch_up_wanted_) {
+      if (frames >= 2 * options.restart_frames) store->CatchUpWithCheckpoint();
+      return SQLITE_OK;
+    }
+    if (frames >= store->next_checkpoint_at_) {
+      store->next_checkpoint_at_ = frames + options.checkpoint_frames;
       {
         std::lock_guard lock(store->checkpoint_mu_);
         store->checkpoint_wanted_ = true;
@@ -479,6 +506,15 @@ class SqliteStore final : public Store {
       store->checkpoint_cv_.notify_one();
     }
     return SQLITE_OK;
+  }
+
+  // On the writer thread: copies what the last checkpoint left, so the next transaction
+  // starts the WAL over. Commits wait meanwhile (the frames of the last batches and a sync of
+  // the database: a few ms, tens on this VM when its disk is busy). Tried once per
+  // checkpoint: if a reader still needs frames, the next checkpoint asks again.
+  void CatchUpWithCheckpoint() {
+    catch_up_wanted_ = false;
+    sqlite3_wal_checkpoint_v2(writer_db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   }
 
   void CheckpointLoop() {
@@ -489,13 +525,27 @@ class SqliteStore final : public Store {
         if (checkpoint_stop_) break;
         checkpoint_wanted_ = false;
       }
-      // PASSIVE: copies what no reader still needs, never blocks the writer or readers. The
-      // writer starts the WAL over once everything in it has been copied.
-      int log_frames = 0, copied = 0;
-      const int rc = sqlite3_wal_checkpoint_v2(checkpoint_db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                               &log_frames, &copied);
+      // PASSIVE: copies what no reader still needs, never blocks the writer or readers.
+      int log_frames = 0, copied = 0, copied_before = 0, rc = SQLITE_OK;
+      for (int round = 0; round < kCheckpointRounds; ++round) {
+        rc = sqlite3_wal_checkpoint_v2(checkpoint_db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                       &log_frames, &copied);
+        if (rc != SQLITE_OK || copied != log_frames || copied - copied_before <= kCatchUpFrames) break;
+        copied_before = copied;
+      }
       if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         spdlog::warn("WAL checkpoint failed: {}", sqlite3_errmsg(checkpoint_db_->handle()));
+      }
+      if (rc == SQLITE_OK && copied == log_frames && log_frames >= options_.restart_frames) {
+        {
+          std::lock_guard lock(checkpoint_mu_);
+          checkpoint_wanted_ = false;  // asked for while this one ran: the writer does it now
+        }
+        {
+          std::lock_guard lock(mu_);
+          catch_up_wanted_ = true;
+        }
+        cv_.notify_one();
       }
     }
     // On shutdown, leave a small WAL behind.
@@ -548,6 +598,9 @@ class SqliteStore final : public Store {
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
   bool checkpoint_wanted_ = false;
+  std::atomic<bool> catch_up_wanted_{false};  //!< a checkpoint ended: the writer copies the rest
+  int frames_seen_ = 0;  //!< the WAL's frames at the last commit (writer thread)
+  int next_checkpoint_at_ = options_.checkpoint_frames;  //!< when to ask for one (writer thread)
   bool checkpoint_stop_ = false;
   std::thread checkpointer_;
   std::mutex readers_mu_;
