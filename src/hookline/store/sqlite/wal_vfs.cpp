@@ -212,24 +212,29 @@ void Register() {
   if (g_default == nullptr || g_default->iVersion < 2) {
     throw std::runtime_error("SQLite has no default VFS of version 2 or later");
   }
-  g_vfs = sqlite3_vfs{};
-  g_vfs.iVersion = 2;
-  g_vfs.szOsFile = static_cast<int>(sizeof(WalFile)) + g_default->szOsFile;
-  g_vfs.mxPathname = g_default->mxPathname;
-  g_vfs.zName = "hookline";
-  g_vfs.xOpen = Open;
-  g_vfs.xDelete = Delete;
-  g_vfs.xAccess = Access;
-  g_vfs.xFullPathname = FullPathname;
-  g_vfs.xDlOpen = DlOpen;
-  g_vfs.xDlError = DlError;
-  g_vfs.xDlSym = DlSym;
-  g_vfs.xDlClose = DlClose;
-  g_vfs.xRandomness = Randomness;
-  g_vfs.xSleep = Sleep;
-  g_vfs.xCurrentTime = CurrentTime;
-  g_vfs.xGetLastError = GetLastError;
-  g_vfs.xCurrentTimeInt64 = CurrentTimeInt64;
+  // Version 2: the system-call hooks of version 3 are the default VFS's business.
+  g_vfs = sqlite3_vfs{.iVersion = 2,
+                      .szOsFile = static_cast<int>(sizeof(WalFile)) + g_default->szOsFile,
+                      .mxPathname = g_default->mxPathname,
+                      .pNext = nullptr,
+                      .zName = "hookline",
+                      .pAppData = nullptr,
+                      .xOpen = Open,
+                      .xDelete = Delete,
+                      .xAccess = Access,
+                      .xFullPathname = FullPathname,
+                      .xDlOpen = DlOpen,
+                      .xDlError = DlError,
+                      .xDlSym = DlSym,
+                      .xDlClose = DlClose,
+                      .xRandomness = Randomness,
+                      .xSleep = Sleep,
+                      .xCurrentTime = CurrentTime,
+                      .xGetLastError = GetLastError,
+                      .xCurrentTimeInt64 = CurrentTimeInt64,
+                      .xSetSystemCall = nullptr,
+                      .xGetSystemCall = nullptr,
+                      .xNextSystemCall = nullptr};
   if (sqlite3_vfs_register(&g_vfs, 0) != SQLITE_OK) {
     throw std::runtime_error("cannot register hookline's SQLite VFS");
   }
