@@ -16,8 +16,9 @@
 #      arrived.
 #   a. receiver: 64 connections POST distinct message-replied webhooks for 10 s; per webhook,
 #      counted until the projections have caught up.
-# Per thread: writer (hl-sql-writer), checkpointer, dispatcher, the HTTP I/O threads (ingest and
-# parsing run there) and the projector; "process" is everything. Takes ~3 minutes.
+# Per thread: writer (hl-sql-writer), sync (hl-sql-sync), checkpointer, dispatcher, the HTTP I/O
+# threads (ingest and parsing run there) and the projector; "process" is everything. Takes ~3
+# minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 only="${INSTR_ONLY:-c b a}"
@@ -34,7 +35,9 @@ has() { [[ " $only " == *" $1 "* ]]; }
 start_wait_steps=1200  # a server under valgrind starts slowly
 payload=tests/data/examples/message-sent.json
 callgrind=(valgrind --tool=callgrind)  # run directly (not a function), so $pid is valgrind's
-# Inclusive instructions of the function matching $2 in the profile $1 (0 when absent).
+# Inclusive instructions of the function matching $2 in the profile $1 (0 when absent). The
+# store's threads are the lambdas of SqliteStore's constructor, in order: writer, sync,
+# checkpointer.
 inclusive() {
   callgrind_annotate --inclusive=yes "$1" 2>/dev/null | grep -E "$2" | head -1 | awk '{gsub(",", "", $1); print $1 + 0}'
 }
@@ -45,6 +48,7 @@ report() {
   per() { awk -v n="$1" -v o="$ops" 'BEGIN { if (n > 0) printf "%.0fk", n / o / 1000; else print "-" }'; }
   rows+=("| $name | $ops | $(per "$total") | $(per "$(inclusive "$profile" 'SqliteStore::SqliteStore.*lambda\(\)#1')") \
 | $(per "$(inclusive "$profile" 'SqliteStore::SqliteStore.*lambda\(\)#2')") \
+| $(per "$(inclusive "$profile" 'SqliteStore::SqliteStore.*lambda\(\)#3')") \
 | $(per "$(inclusive "$profile" 'Dispatcher::Loop\(\)')") \
 | $(per "$(inclusive "$profile" 'asio::detail::scheduler::run')") \
 | $(per "$(inclusive "$profile" 'Projector::Start\(\)::\{lambda')") |")
@@ -109,6 +113,6 @@ if [ -n "${INSTR_KEEP:-}" ]; then mkdir -p "$INSTR_KEEP" && cp "$work"/*.out "$I
 echo
 echo "hookline instructions per operation (callgrind), $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo
-echo "| scenario | operations | process | writer | checkpointer | dispatcher | HTTP I/O | projector |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| scenario | operations | process | writer | sync | checkpointer | dispatcher | HTTP I/O | projector |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for r in "${rows[@]}"; do echo "$r"; done

@@ -137,7 +137,7 @@ class SqliteStore final : public Store {
     if (wal_fd_ < 0) {
       throw StoreError(fmt::format("cannot open {}: {}", wal_path, std::strerror(errno)));
     }
-    if (!sync_wal_) sync_wal_ = [](int fd) { return ::fdatasync(fd); };
+    if (!sync_wal_) sync_wal_ = &::fdatasync;
     writer_ = std::thread([this] {
       NameThisThread("hl-sql-writer");
       WriterLoop();
