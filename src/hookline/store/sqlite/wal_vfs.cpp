@@ -3,7 +3,6 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <cstring>
 #include <mutex>
 #include <new>
 #include <stdexcept>
@@ -119,6 +118,7 @@ int WalWrite(sqlite3_file* file, const void* data, int amount, sqlite3_int64 off
 int WalTruncate(sqlite3_file* file, sqlite3_int64 size) {
   WalFile* f = Wal(file);
   if (const int rc = Flush(f); rc != SQLITE_OK) return rc;
+  f->state->appended_end = std::min(f->state->appended_end, size);  // later frames append again
   return Real(f)->xTruncate(f->real, size);
 }
 
