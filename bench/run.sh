@@ -12,7 +12,8 @@
 #   b. provider end to end: activities POSTed, webhooks arriving at a local sink: events/s at
 #      saturation; p50/p99 from the POST to the arrival at a fixed 1,000/s.
 #   c. dispatch drain: 200k pending deliveries (4 endpoints) sent to the sink, beside a bare
-#      libcurl multi client sending the same bytes over as many connections (the limit).
+#      libcurl multi client sending the same bytes over as many connections (the limit), in
+#      rounds of one each (BENCH_DRAIN_ROUNDS, default 3); the median round is shown.
 #   d. fan-out: events to 100 endpoints at a fixed rate: deliveries/s and POST-to-arrival.
 #   e. memory: peak RSS of each server above, and of `serve` draining 10k vs 1M pending.
 #
@@ -98,22 +99,38 @@ if has b; then
 fi
 
 # ---- c. dispatch drain ----
+# In rounds, each the drain of a copy of the same 200k backlog and then the bare sender: the
+# VM's phases move both rates by up to 2 x within minutes, so each round's ratio is of two runs
+# next to each other, and the table shows the median round.
 payload=tests/data/examples/message-sent.json
 if has c; then
-  drain_db="$work/drain.db"
-  seeded="$($T/bench_seed_backlog --db "sqlite:$drain_db" --master-key-file "$work/drain.key" --url "$sink_url/c" \
+  rounds="${BENCH_DRAIN_ROUNDS:-3}"
+  [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_DRAIN_ROUNDS must be a positive integer" >&2; exit 2; }
+  seed_db="$work/drain-seed.db"
+  seeded="$($T/bench_seed_backlog --db "sqlite:$seed_db" --master-key-file "$work/drain.key" --url "$sink_url/c" \
     --payload-file "$payload" --events 50000 --endpoints 4)"
   total="$(field "$seeded" deliveries)"
-  curl -s -X POST "$sink_url/reset" >/dev/null
-  start drain $B serve --listen 127.0.0.1:0 --db "sqlite:$drain_db" --master-key-file "$work/drain.key" --allow-private-endpoints
-  drain_pid="$pid"
-  drained="$(await_sink "$sink_url" "$total" 300)"
-  drain_mb="$(peak_mb "$drain_pid")"
-  stop "$drain_pid"
-  curl -s -X POST "$sink_url/reset" >/dev/null
-  blast="$($T/bench_curl_blast --url "$sink_url/c" --payload-file "$payload" --requests "$total" --connections 64 --endpoints 4)"
-  row "| c. limit: bare libcurl multi, same bytes, 64 connections | $(field "$blast" per_s) | - | - | $(( $(field "$blast" non2xx) + $(field "$blast" errors) )) | - | 1.00 |"
-  row "| c. **dispatch drain**: $total pending deliveries, 4 endpoints | $(field "$drained" per_s) | - | - | $(( total - $(field "$drained" count) )) not arrived | $drain_mb | $(ratio "$(field "$drained" per_s)" "$(field "$blast" per_s)") x limit |"
+  round_rows=()
+  for round in $(seq 1 "$rounds"); do
+    rm -f "$work"/drain.db*
+    cp "$seed_db" "$work/drain.db"
+    if [ -f "$seed_db-wal" ]; then cp "$seed_db-wal" "$work/drain.db-wal"; fi
+    curl -s -X POST "$sink_url/reset" >/dev/null
+    start drain $B serve --listen 127.0.0.1:0 --db "sqlite:$work/drain.db" --master-key-file "$work/drain.key" --allow-private-endpoints
+    drain_pid="$pid"
+    drained="$(await_sink "$sink_url" "$total" 300)"
+    drain_mb="$(peak_mb "$drain_pid")"
+    stop "$drain_pid"
+    curl -s -X POST "$sink_url/reset" >/dev/null
+    blast="$($T/bench_curl_blast --url "$sink_url/c" --payload-file "$payload" --requests "$total" --connections 64 --endpoints 4)"
+    # ratio, drain/s, limit/s, not arrived, limit failures, peak RSS: sorted by ratio below
+    round_rows+=("$(ratio "$(field "$drained" per_s)" "$(field "$blast" per_s)") $(field "$drained" per_s) $(field "$blast" per_s) $(( total - $(field "$drained" count) )) $(( $(field "$blast" non2xx) + $(field "$blast" errors) )) $drain_mb")
+  done
+  mapfile -t sorted < <(printf '%s\n' "${round_rows[@]}" | sort -g)
+  read -r c_ratio c_rate c_limit c_lost c_failed c_mb <<<"${sorted[$(( (rounds - 1) / 2 ))]}"
+  row "| c. limit: bare libcurl multi, same bytes, 64 connections | $c_limit | - | - | $c_failed | - | 1.00 |"
+  row "| c. **dispatch drain**: $total pending deliveries, 4 endpoints | $c_rate | - | - | $c_lost not arrived | $c_mb | $c_ratio x limit (median of $rounds rounds) |"
+  notes+=("c: each round drains a copy of the same backlog, then runs the limit; ratios by round: $(printf '%s\n' "${sorted[@]}" | awk '{printf "%s%s (%.0f/%.0f per s)", (NR > 1 ? ", " : ""), $1, $2, $3}').")
 fi
 
 # ---- d. fan-out ----
