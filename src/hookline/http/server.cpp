@@ -92,12 +92,17 @@ struct Server::Impl {
   std::mutex busy_mu;
   std::condition_variable busy_cv;
   int busy = 0;
-  asio::io_context io;
-  // Keeps the I/O threads running until Stop, even with nothing pending (so what Stop posts
+  // One I/O context per I/O thread, each connection on one of them (dealt in turn as they
+  // are accepted): a connection's reads, writes and answers run on one thread, without the
+  // lock and the wake-ups of a context shared by every thread (the first in the list also
+  // accepts).
+  std::vector<std::unique_ptr<asio::io_context>> ios;
+  std::size_t next_io = 0;
+  // Keep the I/O threads running until Stop, even with nothing pending (so what Stop posts
   // to them always runs).
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   std::optional<HandlerPool> handler_pool;  // only for a blocking Handler
-  tcp::acceptor acceptor{io};
+  std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::atomic<bool> running{false};
   std::uint16_t bound_port = 0;
@@ -120,13 +125,21 @@ struct Server::Impl {
     Impl& impl_;
   };
 
-  Impl(ServerOptions o, AsyncHandler h) : options(std::move(o)), handler(std::move(h)) {}
+  Impl(ServerOptions o, AsyncHandler h) : options(std::move(o)), handler(std::move(h)) { MakeContexts(); }
 
   Impl(ServerOptions o, Handler blocking) : options(std::move(o)), blocking_handler(std::move(blocking)) {
+    MakeContexts();
     handler_pool.emplace(options.handler_threads);
     handler = [this](Request request, Respond respond) {
       handler_pool->Run(blocking_handler, std::move(request), std::move(respond));
     };
+  }
+
+  void MakeContexts() {
+    for (int i = 0; i < std::max(1, options.io_threads); ++i) {
+      ios.push_back(std::make_unique<asio::io_context>(1));  // run by one thread
+    }
+    acceptor.emplace(*ios.front());
   }
 
   Response TooLarge() const {
@@ -271,7 +284,8 @@ struct Server::Impl {
 
   asio::awaitable<void> Accept() {
     while (running) {
-      auto [ec, socket] = co_await acceptor.async_accept(kTuple);
+      asio::io_context& io = *ios[next_io++ % ios.size()];
+      auto [ec, socket] = co_await acceptor->async_accept(io, kTuple);
       if (ec) {
         if (ec == asio::error::operation_aborted) co_return;
         spdlog::warn("accept failed: {}", ec.message());
@@ -296,22 +310,22 @@ void Server::Start() {
   const auto address = asio::ip::make_address(s.options.host, ec);
   if (ec) throw std::runtime_error("invalid listen address '" + s.options.host + "'");
   tcp::endpoint endpoint(address, s.options.port);
-  s.acceptor.open(endpoint.protocol());
-  s.acceptor.set_option(tcp::acceptor::reuse_address(true));
-  s.acceptor.bind(endpoint, ec);
+  s.acceptor->open(endpoint.protocol());
+  s.acceptor->set_option(tcp::acceptor::reuse_address(true));
+  s.acceptor->bind(endpoint, ec);
   if (ec) {
     throw std::runtime_error("cannot listen on " + s.options.host + ":" +
                              std::to_string(s.options.port) + ": " + ec.message());
   }
-  s.acceptor.listen(asio::socket_base::max_listen_connections);
-  s.bound_port = s.acceptor.local_endpoint().port();
+  s.acceptor->listen(asio::socket_base::max_listen_connections);
+  s.bound_port = s.acceptor->local_endpoint().port();
   s.running = true;
-  s.keep_running.emplace(s.io.get_executor());
-  asio::co_spawn(s.io, s.Accept(), asio::detached);
-  for (int i = 0; i < std::max(1, s.options.io_threads); ++i) {
-    s.threads.emplace_back([&s] {
+  for (auto& io : s.ios) s.keep_running.push_back(asio::make_work_guard(*io));
+  asio::co_spawn(*s.ios.front(), s.Accept(), asio::detached);
+  for (auto& io : s.ios) {
+    s.threads.emplace_back([&io = *io] {
       NameThisThread("hl-http-io");
-      s.io.run();
+      io.run();
     });
   }
 }
@@ -325,9 +339,9 @@ void Server::Stop() {
   // Stop accepting at once (on an I/O thread: the acceptor is theirs), then let the
   // requests in progress be answered while the I/O threads still run.
   std::promise<void> accepting_stopped;
-  asio::post(s.io, [&s, &accepting_stopped] {
+  asio::post(*s.ios.front(), [&s, &accepting_stopped] {
     boost::system::error_code ignored;
-    s.acceptor.close(ignored);
+    s.acceptor->close(ignored);
     accepting_stopped.set_value();
   });
   accepting_stopped.get_future().wait();
@@ -337,14 +351,14 @@ void Server::Stop() {
       spdlog::warn("stopping with {} requests unanswered after {} ms", s.busy, s.options.stop_grace.count());
     }
   }
-  s.keep_running.reset();
-  s.io.stop();
+  s.keep_running.clear();
+  for (auto& io : s.ios) io->stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
   // Closed here, with no I/O thread left: a close posted to the stopped loop never ran, and
   // the port kept accepting connections that nobody would ever answer.
   boost::system::error_code ignored;
-  s.acceptor.close(ignored);
+  s.acceptor->close(ignored);
   s.handler_pool.reset();  // waits for handlers still running
 }
 

@@ -268,9 +268,11 @@ std::vector<ClaimedDelivery> SqliteTx::ClaimDueDeliveries(Millis now, Millis lea
   if (candidates.size() > static_cast<std::size_t>(std::max(limits.limit, 0))) {
     candidates.resize(static_cast<std::size_t>(std::max(limits.limit, 0)));
   }
+  // The event by its rowid (event_seq), not through the index on its text id: one b-tree
+  // descent per delivery instead of two.
   auto& row = db_.Prepare(
       "SELECT d.id, d.event_id, d.company_id, d.attempts, ev.payload, ev.event, d.lead_id"
-      " FROM deliveries d JOIN events ev ON ev.id = d.event_id WHERE d.id = ?1");
+      " FROM deliveries d JOIN events ev ON ev.seq = d.event_seq AND ev.id = d.event_id WHERE d.id = ?1");
   std::vector<ClaimedDelivery> out;
   out.reserve(candidates.size());
   for (const auto& candidate : candidates) {
