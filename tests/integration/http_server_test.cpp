@@ -3,6 +3,7 @@
 // group commit), or not at all.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -59,6 +60,49 @@ TEST(HttpServer, BlockingHandlerRunsOnThePoolAndThrowsBecome500) {
   auto failed = Call("GET", UrlOf(server, "/throw"));
   EXPECT_EQ(failed.status, 500);
   EXPECT_EQ(failed.ErrorCode(), "internal_error");
+}
+
+// Answers go out whole, head and body, on every connection, whichever I/O thread it is on:
+// bodies from empty to larger than a socket's send buffer, the handler's own headers, and a
+// 204 with neither body nor Content-Length (RFC 9110 6.4.1), even when the handler set one.
+TEST(HttpServer, AnswersGoOutWholeOnEveryConnection) {
+  http::ServerOptions options;
+  options.io_threads = 3;
+  http::Server server(options, http::AsyncHandler([](http::Request request, http::Respond respond) {
+    http::Response r;
+    if (request.target == "/none") {
+      r.status = 204;
+      r.body = "dropped";
+    } else {
+      r.content_type = "text/plain";
+      r.headers.emplace_back("x-echo", request.target);
+      r.body = std::string(std::stoul(request.target.substr(1)), 'b');
+    }
+    respond(std::move(r));
+  }));
+  server.Start();
+  std::vector<std::thread> clients;
+  std::atomic<int> wrong{0};
+  for (int c = 0; c < 6; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; i < 5; ++i) {
+        const std::size_t size = (c * 5 + i) % 3 == 0 ? 0 : (std::size_t{1} << (4 * ((c + i) % 6)));
+        const std::string target = "/" + std::to_string(size);
+        auto r = Call("GET", UrlOf(server, target));
+        if (r.status != 200 || r.body != std::string(size, 'b') || r.headers["x-echo"] != target ||
+            r.headers["content-type"] != "text/plain" || r.headers["content-length"] != std::to_string(size)) {
+          ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  auto none = Call("GET", UrlOf(server, "/none"));
+  EXPECT_EQ(none.status, 204);
+  EXPECT_EQ(none.body, "");
+  EXPECT_EQ(none.headers.count("content-length"), 0u);
+  EXPECT_EQ(Call("GET", UrlOf(server, "/" + std::to_string(3 << 20))).body.size(), std::size_t{3} << 20);
 }
 
 // After Stop this server takes no connection: the port refuses at once (or, with tests in
