@@ -28,6 +28,8 @@ struct ServerOptions {
   std::size_t header_limit = 16 << 10;
   std::chrono::milliseconds read_timeout{30'000};  //!< whole request, headers and body
   std::chrono::milliseconds idle_timeout{60'000};  //!< keep-alive wait for the next request
+  //! Each runs an I/O context of its own; connections are dealt to them in turn as they are
+  //! accepted, and a connection stays on its thread.
   int io_threads = 2;
   int handler_threads = 32;  //!< for a blocking Handler: they may wait on durable commits
   //! How long Stop waits for requests already read to be answered.
