@@ -135,6 +135,15 @@ struct Server::Impl {
     };
   }
 
+  ~Impl() {
+    // The acceptor, then the context that accepts, then the others: a connection accepted
+    // as Stop came waits in the first context's queue with a socket of another context,
+    // which must still be there when that queue is destroyed.
+    acceptor.reset();
+    keep_running.clear();
+    if (!ios.empty()) ios.front().reset();
+  }
+
   void MakeContexts() {
     for (int i = 0; i < std::max(1, options.io_threads); ++i) {
       ios.push_back(std::make_unique<asio::io_context>(1));  // run by one thread
