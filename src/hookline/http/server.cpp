@@ -125,7 +125,9 @@ struct Server::Impl {
     Impl& impl_;
   };
 
-  Impl(ServerOptions o, AsyncHandler h) : options(std::move(o)), handler(std::move(h)) { MakeContexts(); }
+  Impl(ServerOptions o, AsyncHandler h) : options(std::move(o)), handler(std::move(h)) {
+    MakeContexts();
+  }
 
   Impl(ServerOptions o, Handler blocking) : options(std::move(o)), blocking_handler(std::move(blocking)) {
     MakeContexts();
@@ -184,7 +186,8 @@ struct Server::Impl {
     const auto status = static_cast<bhttp::status>(r.status);
     // A 1xx, 204 or 304 answer has no body and no Content-Length (RFC 9110, 6.4.1).
     const bool bodiless = bhttp::to_status_class(status) == bhttp::status_class::informational ||
-                          status == bhttp::status::no_content || status == bhttp::status::not_modified;
+                          status == bhttp::status::no_content ||
+                          status == bhttp::status::not_modified;
     bhttp::response<bhttp::empty_body> res{status, version};
     res.set(bhttp::field::server, "hookline/" HOOKLINE_VERSION);
     if (!bodiless) res.set(bhttp::field::content_type, r.content_type);
@@ -205,8 +208,8 @@ struct Server::Impl {
       });
     }
     if (ec) co_return;  // cannot happen for a head in memory; nothing is sent
-    const std::array<asio::const_buffer, 2> message{asio::buffer(head),
-                                                    asio::buffer(bodiless ? std::string_view() : std::string_view(r.body))};
+    const std::string_view body = bodiless ? std::string_view() : std::string_view(r.body);
+    const std::array<asio::const_buffer, 2> message{asio::buffer(head), asio::buffer(body)};
     stream.expires_after(timeout);
     co_await asio::async_write(stream, message, kTuple);
   }
