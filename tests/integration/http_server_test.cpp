@@ -90,7 +90,8 @@ TEST(HttpServer, AnswersGoOutWholeOnEveryConnection) {
         const std::string target = "/" + std::to_string(size);
         auto r = Call("GET", UrlOf(server, target));
         if (r.status != 200 || r.body != std::string(size, 'b') || r.headers["x-echo"] != target ||
-            r.headers["content-type"] != "text/plain" || r.headers["content-length"] != std::to_string(size)) {
+            r.headers["content-type"] != "text/plain" ||
+            r.headers["content-length"] != std::to_string(size)) {
           ++wrong;
         }
       }
@@ -102,7 +103,8 @@ TEST(HttpServer, AnswersGoOutWholeOnEveryConnection) {
   EXPECT_EQ(none.status, 204);
   EXPECT_EQ(none.body, "");
   EXPECT_EQ(none.headers.count("content-length"), 0u);
-  EXPECT_EQ(Call("GET", UrlOf(server, "/" + std::to_string(3 << 20))).body.size(), std::size_t{3} << 20);
+  const std::size_t large = std::size_t{3} << 20;
+  EXPECT_EQ(Call("GET", UrlOf(server, "/" + std::to_string(large))).body.size(), large);
 }
 
 // After Stop this server takes no connection: the port refuses at once (or, with tests in

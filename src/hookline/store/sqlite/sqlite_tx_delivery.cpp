@@ -61,7 +61,8 @@ bool SqliteTx::DeleteEndpoint(std::string_view company, std::string_view id, Mil
          "AND deleted_at IS NULL")
       .Bind(1, company).Bind(2, id).Bind(3, now).Run();
   if (db_.Changes() == 0) return false;
-  // Pending and skipped apart, each through its own index (kUnsent: see RequeueDeliveries).
+  // Pending and skipped apart, each through its own index (the skipped through the partial
+  // one, whose condition kUnsent writes out).
   db_.Prepare(
          "UPDATE deliveries INDEXED BY deliveries_available_by_endpoint SET status = 'cancelled', "
          "next_attempt_at = NULL, updated_at = ?2 WHERE endpoint_id = ?1 AND status = 'pending'")
