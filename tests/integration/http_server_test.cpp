@@ -171,5 +171,39 @@ TEST(HttpServer, StopAnswersTheRequestsInProgress) {
   EXPECT_EQ(answer.headers["connection"], "close");
 }
 
+// A handler may keep a Respond past Stop's grace and past the server itself (a commit that
+// never completed). Calling it then, or dropping it, does nothing: the answer has nowhere
+// to go. The clients were cut off when the server went. Under ASan this failed as a
+// use-after-free: the answer was posted to a destroyed I/O context, and the waiting
+// request's coroutine frame, kept by the Respond, held a socket of that context.
+TEST(HttpServer, ARespondKeptPastTheServerIsHarmless) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<http::Respond> held;
+  std::vector<std::thread> clients;
+  std::vector<HttpResult> answers(2);
+  {
+    http::ServerOptions options;
+    options.stop_grace = std::chrono::milliseconds{50};
+    http::Server server(options, http::AsyncHandler([&](http::Request, http::Respond respond) {
+      std::lock_guard lock(mu);
+      held.push_back(std::move(respond));
+      cv.notify_all();
+    }));
+    server.Start();
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+      clients.emplace_back([&answers, i, url = UrlOf(server, "/kept")] { answers[i] = Call("POST", url, "{}"); });
+    }
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds{10}, [&] { return held.size() == answers.size(); }));
+  }  // stopped (the grace runs out) and destroyed, both requests unanswered
+  for (auto& client : clients) client.join();
+  for (const auto& answer : answers) EXPECT_EQ(answer.status, 0);  // cut off, no answer
+  http::Response late;
+  late.body = "{\"answered\":\"too late\"}";
+  held[0](std::move(late));
+  held.clear();  // the other is dropped unanswered
+}
+
 }  // namespace
 }  // namespace hookline::itest

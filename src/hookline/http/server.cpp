@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include <boost/asio.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -26,13 +27,62 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
-// Completes one request's wait for its response exactly once: with the handler's answer,
-// or with a 500 when every copy of the Respond was dropped unanswered.
+// What a detached request leaves: its waiting coroutine, to be destroyed.
+struct Unwinding {
+  virtual ~Unwinding() = default;
+};
+
 template <typename Completion>
-class ResponseSlot {
+struct UnwindingOf final : Unwinding {
+  explicit UnwindingOf(Completion c) : completion(std::move(c)) {}
+  Completion completion;
+};
+
+// A request waiting for its answer, as its server sees it. Linked into the server's
+// AnswerBook while waiting.
+class WaitingAnswer {
  public:
-  explicit ResponseSlot(Completion completion) : completion_(std::move(completion)) {}
-  ~ResponseSlot() {
+  virtual ~WaitingAnswer() = default;
+  //! With the book's lock held: gives up the waiting coroutine, never to be resumed.
+  virtual std::unique_ptr<Unwinding> Detach() = 0;
+  WaitingAnswer* prev = nullptr;
+  WaitingAnswer* next = nullptr;
+};
+
+// The requests of one server waiting for answers. A Respond may outlive its server (a
+// handler that kept it, a commit that completed late), and so may the slot behind it; the
+// slot then must neither post to a destroyed I/O context nor keep the request's coroutine,
+// which holds a socket of that context. So the server, before its contexts go, closes the
+// book and detaches every slot still in it; a slot answered later finds the book closed.
+struct AnswerBook {
+  std::mutex mu;
+  bool closed = false;
+  WaitingAnswer* first = nullptr;
+
+  void Link(WaitingAnswer* w) {  // with mu held
+    w->next = first;
+    if (first) first->prev = w;
+    first = w;
+  }
+  void Unlink(WaitingAnswer* w) {  // with mu held
+    if (w->prev) w->prev->next = w->next; else first = w->next;
+    if (w->next) w->next->prev = w->prev;
+    w->prev = w->next = nullptr;
+  }
+};
+
+// Completes one request's wait for its response exactly once: with the handler's answer,
+// or with a 500 when every copy of the Respond was dropped unanswered; or never, when the
+// server went first (Detach).
+template <typename Completion>
+class ResponseSlot final : public WaitingAnswer {
+ public:
+  ResponseSlot(std::shared_ptr<AnswerBook> book, Completion completion)
+      : book_(std::move(book)), completion_(std::move(completion)) {
+    std::lock_guard lock(book_->mu);
+    book_->Link(this);  // the book closes after the I/O threads are gone: it is open here
+  }
+  ~ResponseSlot() override {
     if (!answered_.exchange(true)) {
       Complete(ErrorResponse(500, "internal_error", "the server did not answer this request"));
     }
@@ -44,16 +94,27 @@ class ResponseSlot {
     }
     Complete(std::move(response));
   }
+  std::unique_ptr<Unwinding> Detach() override {
+    auto unwinding = std::make_unique<UnwindingOf<Completion>>(std::move(*completion_));
+    completion_.reset();  // an answer that comes now finds nothing to complete
+    return unwinding;
+  }
 
  private:
   void Complete(Response response) {
+    // Under the book's lock: the server cannot destroy the I/O context in the meantime.
+    std::lock_guard lock(book_->mu);
+    if (book_->closed || !completion_) return;  // detached: the server is gone
+    book_->Unlink(this);
     // Resume the session on its own I/O executor, never on the answering thread.
-    auto ex = asio::get_associated_executor(completion_);
-    asio::post(ex, [completion = std::move(completion_), response = std::move(response)]() mutable {
+    auto ex = asio::get_associated_executor(*completion_);
+    asio::post(ex, [completion = std::move(*completion_), response = std::move(response)]() mutable {
       completion(std::move(response));
     });
+    completion_.reset();
   }
-  Completion completion_;
+  std::shared_ptr<AnswerBook> book_;
+  std::optional<Completion> completion_;
   std::atomic<bool> answered_{false};
 };
 
@@ -92,6 +153,7 @@ struct Server::Impl {
   std::mutex busy_mu;
   std::condition_variable busy_cv;
   int busy = 0;
+  std::shared_ptr<AnswerBook> answers = std::make_shared<AnswerBook>();
   // One I/O context per I/O thread, each connection on one of them (dealt in turn as they
   // are accepted): a connection's reads, writes and answers run on one thread, without the
   // lock and the wake-ups of a context shared by every thread (the first in the list also
@@ -138,12 +200,28 @@ struct Server::Impl {
   }
 
   ~Impl() {
+    DetachWaitingAnswers();
     // The acceptor, then the context that accepts, then the others: a connection accepted
     // as Stop came waits in the first context's queue with a socket of another context,
     // which must still be there when that queue is destroyed.
     acceptor.reset();
     keep_running.clear();
     if (!ios.empty()) ios.front().reset();
+  }
+
+  // Ends every request still waiting for its answer (after Stop's grace ran out), while
+  // the I/O contexts are there: each coroutine's unwinding is posted to its context, and
+  // runs or is destroyed with it.
+  void DetachWaitingAnswers() {
+    std::vector<std::unique_ptr<Unwinding>> unwindings;
+    {
+      // Under the lock: a slot's last Respond may be dropped on another thread meanwhile.
+      std::lock_guard lock(answers->mu);
+      answers->closed = true;
+      for (WaitingAnswer* w = answers->first; w != nullptr; w = w->next) unwindings.push_back(w->Detach());
+      answers->first = nullptr;
+    }
+    unwindings.clear();  // outside it: unwinding a session may take busy_mu
   }
 
   void MakeContexts() {
@@ -164,7 +242,7 @@ struct Server::Impl {
     co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Response)>(
         [this, &request](auto completion) {
           using Slot = ResponseSlot<decltype(completion)>;
-          auto slot = std::make_shared<Slot>(std::move(completion));
+          auto slot = std::make_shared<Slot>(answers, std::move(completion));
           const std::string method = request.method, target = request.target;
           try {
             handler(std::move(request), [slot](Response response) { slot->Answer(std::move(response)); });
