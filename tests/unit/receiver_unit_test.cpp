@@ -4,6 +4,7 @@
 #include <random>
 
 #include <boost/json.hpp>
+#include <sqlite3.h>
 
 #include "hookline/receiver/ingest.hpp"
 #include "hookline/receiver/projector.hpp"
@@ -166,6 +167,59 @@ TEST(Projector, ReducedBatchesEqualOneByOne) {
   };
   EXPECT_EQ(dump(*batched), dump(*one_by_one));
   EXPECT_NE(dump(*batched).find("replies"), std::string::npos);
+}
+
+// A timeline row edited by hand into something unreadable does not stop the projector: that
+// row starts over from the next webhook's history (a replay rebuilds the rest), and the
+// webhooks of every other lead are projected as usual.
+TEST(Projector, AnUnreadableTimelineStartsOverAndOthersStillProject) {
+  // A message-sent webhook whose history holds its own action only.
+  auto webhook = [](const std::string& lead, const std::string& at) {
+    return R"({"event":"message-sent","timestamp":")" + at + R"(","data":{"lead":{"id":")" + lead +
+           R"(","name":"n","latest_status":"Contacted","activity":[{"action":"Send Message",)"
+           R"("action_time":")" + at + R"("}]},"campaign":{"id":"C","name":"c"}}})";
+  };
+  hookline::testing::TempDir dir;
+  const std::string path = dir.File("db");
+  auto store = store::OpenStore("sqlite:" + path);
+  int n = 0;
+  auto receive = [&](const std::string& body) {
+    store->Write([&](store::StoreTx& tx) {
+      store::ReceivedRecord r;
+      r.id = "rcv_" + std::to_string(n);
+      r.source_id = "src";
+      r.dedupe_key = "k" + std::to_string(n++);
+      r.status = "accepted";
+      r.body = body;
+      tx.InsertReceived(r);
+      return true;
+    });
+  };
+  receive(webhook("L", "2026-03-21T09:00:00.000Z"));
+  Projector projector(*store);
+  ASSERT_EQ(projector.CatchUp(), 1);
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, "UPDATE rx_lead_campaigns SET timeline = '[[\"Send Message\"' WHERE lead_id = 'L'",
+                              nullptr, nullptr, &error);
+  sqlite3_free(error);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK);
+
+  receive(webhook("L", "2026-03-22T09:00:00.000Z"));
+  receive(webhook("M", "2026-03-22T10:00:00.000Z"));
+  EXPECT_EQ(projector.CatchUp(), 2);
+  store->Read([&](store::StoreTx& tx) {
+    const auto l = tx.ProjectedEnrollments("L");
+    ASSERT_EQ(l.size(), 1u);
+    ASSERT_EQ(l[0].activity.size(), 1u);  // the unreadable 21 March entry is gone
+    EXPECT_EQ(FormatIso8601(l[0].activity[0].action_time), "2026-03-22T09:00:00.000Z");
+    const auto m = tx.ProjectedEnrollments("M");
+    ASSERT_EQ(m.size(), 1u);
+    EXPECT_EQ(m[0].campaign_id, "C");
+  });
 }
 
 }  // namespace

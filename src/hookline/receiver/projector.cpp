@@ -142,7 +142,17 @@ void ProjectionBatch::Apply(store::StoreTx& tx) const {
   for (const auto& [key, change] : enrollments_) {
     // Read, merge and write inside the job: a group commit may run it twice (Store::Write),
     // and each run must merge with what is stored then.
-    auto stored = tx.GetProjectedEnrollment(change.lead_id, change.campaign_id);
+    std::optional<store::ProjectedEnrollment> stored;
+    try {
+      stored = tx.GetProjectedEnrollment(change.lead_id, change.campaign_id);
+    } catch (const store::UnreadableValueError& e) {
+      // One damaged row must not stop every later webhook from being projected: the row
+      // starts over from what this batch knows, and a replay rebuilds its whole history.
+      spdlog::error(
+          "lead {} in campaign {}: the stored timeline cannot be read ({}); it is rewritten from "
+          "this webhook on. POST /v1/replay {{\"to\": \"projections\"}} rebuilds it from the raw log",
+          change.lead_id, change.campaign_id, e.what());
+    }
     bool changed = !stored.has_value();
     store::ProjectedEnrollment next = stored ? std::move(*stored) : store::ProjectedEnrollment{};
     if (change.status.version > next.version) {

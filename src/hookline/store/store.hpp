@@ -22,6 +22,12 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+//! A stored value cannot be read back (edited by hand, or damaged): the store itself works.
+class UnreadableValueError : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct Company {

@@ -20,12 +20,12 @@ std::vector<model::Activity> DecodeActivities(std::string_view text) {
   boost::system::error_code ec;
   const json::value parsed = json::parse(text, ec);
   const json::array* entries = ec ? nullptr : parsed.if_array();
-  if (entries == nullptr) throw StoreError("a stored activity list is not a JSON array");
+  if (entries == nullptr) throw UnreadableValueError("a stored activity list is not a JSON array");
   out.reserve(entries->size());
   for (const auto& item : *entries) {
     const json::array* pair = item.if_array();
     if (pair == nullptr || pair->size() != 2 || !(*pair)[0].is_string() || !(*pair)[1].is_int64()) {
-      throw StoreError("a stored activity is not [action, time]");
+      throw UnreadableValueError("a stored activity is not [action, time]");
     }
     out.push_back({std::string((*pair)[0].get_string()), (*pair)[1].get_int64()});
   }
