@@ -743,6 +743,48 @@ TEST(SqliteStore, ClaimsLeaseDueDeliveriesOnce) {
   });
 }
 
+// An endpoint's stats count its own attempts started since a time, and no other endpoint's:
+// successes, and the latency percentiles by rank (until now only their types were tested).
+TEST(SqliteStore, EndpointStatsReadOnlyTheEndpointsAttemptsSinceATime) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  hookline::testing::SeedLinkedin(*store, 1000);
+  store->Write([](StoreTx& tx) {
+    InsertEndpointOne(tx);
+    EndpointRecord two;
+    two.id = "ep_2";
+    two.company_id = kCompany;
+    two.url = "http://127.0.0.1:9/two";
+    two.secret_sealed = "sealed";
+    tx.InsertEndpoint(two);
+    provider::RecordActivity(tx, kCompany, hookline::testing::InviteSent(), 1000);
+    return true;
+  });
+  store->Write([](StoreTx& tx) {
+    auto claimed = tx.ClaimDueDeliveries(1000, 5000, {.limit = 10});
+    EXPECT_EQ(claimed.size(), 2u);
+    for (const auto& d : claimed) {
+      const bool first = d.endpoint_id == "ep_1";
+      tx.RecordAttempt({0, d.delivery_id, 2000, first ? 30 : 70, first ? 500 : 200, std::nullopt, ""},
+                       {d.delivery_id, DeliveryStatus::kPending, 1, 3000, 2030});
+      tx.RecordAttempt({0, d.delivery_id, 3000, first ? 10 : 80, 200, std::nullopt, ""},
+                       {d.delivery_id, DeliveryStatus::kSucceeded, 2, std::nullopt, 3010});
+    }
+    return true;
+  });
+  store->Read([](StoreTx& tx) {
+    const auto one = tx.GetEndpointStats("ep_1", 2000);
+    EXPECT_EQ(one.attempts, 2);
+    EXPECT_EQ(one.succeeded, 1);
+    EXPECT_EQ(one.p50_ms, 30);  // of 10 and 30, the upper at an even count
+    EXPECT_EQ(tx.GetEndpointStats("ep_1", 2001).attempts, 1);
+    const auto two = tx.GetEndpointStats("ep_2", 0);
+    EXPECT_EQ(two.attempts, 2);
+    EXPECT_EQ(two.succeeded, 2);
+    EXPECT_EQ(two.p99_ms, 80);
+  });
+}
+
 // Leases live in the store's memory and follow the writer's transaction: a claim undone
 // with its transaction (or with its job's savepoint) leaves no lease behind, and only a
 // committed claim keeps the delivery from the next one.
