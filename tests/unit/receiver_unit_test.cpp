@@ -40,21 +40,24 @@ TEST(DedupeKey, FieldsThenWebhookIdThenBodyHash) {
   EXPECT_NE(DedupeKey(by_fields, request, &other), key);
 }
 
+//! Stores `body` as the accepted webhook number `n` of source "src".
+void InsertAccepted(store::StoreTx& tx, int n, const std::string& body) {
+  store::ReceivedRecord r;
+  r.id = "rcv_" + std::to_string(n);
+  r.source_id = "src";
+  r.dedupe_key = "k" + std::to_string(n);
+  r.status = "accepted";
+  r.body = body;
+  tx.InsertReceived(r);
+}
+
 //! Projects `bodies` into a fresh store and reads back what a client would see.
 std::string ProjectAndRead(const std::vector<std::string>& bodies) {
   hookline::testing::TempDir dir;
   auto store = store::OpenStore("sqlite:" + dir.File("db"));
   store->Write([&](store::StoreTx& tx) {
     int n = 0;
-    for (const auto& body : bodies) {
-      store::ReceivedRecord r;
-      r.id = "rcv_" + std::to_string(n);
-      r.source_id = "src";
-      r.dedupe_key = "k" + std::to_string(n++);
-      r.status = "accepted";
-      r.body = body;
-      tx.InsertReceived(r);
-    }
+    for (const auto& body : bodies) InsertAccepted(tx, n++, body);
     return true;
   });
   Projector projector(*store);
@@ -184,14 +187,9 @@ TEST(Projector, AnUnreadableTimelineStartsOverAndOthersStillProject) {
   auto store = store::OpenStore("sqlite:" + path);
   int n = 0;
   auto receive = [&](const std::string& body) {
+    const int number = n++;  // outside the job, which a group commit may run twice
     store->Write([&](store::StoreTx& tx) {
-      store::ReceivedRecord r;
-      r.id = "rcv_" + std::to_string(n);
-      r.source_id = "src";
-      r.dedupe_key = "k" + std::to_string(n++);
-      r.status = "accepted";
-      r.body = body;
-      tx.InsertReceived(r);
+      InsertAccepted(tx, number, body);
       return true;
     });
   };
