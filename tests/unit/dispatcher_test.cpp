@@ -113,6 +113,30 @@ TEST_F(DispatcherTest, RetriesOnTheScheduleThenSucceeds) {
   EXPECT_EQ(attempts[1].status_code, 200);
 }
 
+// Each recorded attempt counts in its endpoint's stats, with its duration and outcome, in
+// the transaction that records it.
+TEST_F(DispatcherTest, RecordedAttemptsCountInTheEndpointsStats) {
+  int calls = 0;
+  sender_.respond = [&](const auto&) {
+    http::OutboundResult r = Status(++calls == 1 ? 500 : 200);
+    r.duration_ms = calls == 1 ? 250 : 8;
+    return r;
+  };
+  auto dispatcher = MakeDispatcher({0, 60'000});
+  const Millis start = clock_.Now();
+  EXPECT_EQ(dispatcher->RunOnce(std::chrono::milliseconds{0}), 1);
+  clock_.Advance(60'000);
+  EXPECT_EQ(dispatcher->RunOnce(std::chrono::milliseconds{0}), 1);
+  store::EndpointStats stats;
+  store_->Read([&](store::StoreTx& tx) { stats = tx.GetEndpointStats("ep_1", start); });
+  EXPECT_EQ(stats.attempts, 2);
+  EXPECT_EQ(stats.succeeded, 1);
+  EXPECT_EQ(stats.p50_ms, store::LatencyBucketValue(store::LatencyBucket(250)));  // rank 1 of 8, 250
+  store_->Read([&](store::StoreTx& tx) { stats = tx.GetEndpointStats("ep_1", clock_.Now()); });
+  EXPECT_EQ(stats.attempts, 1);  // the second, a minute later
+  EXPECT_EQ(stats.p99_ms, 8);
+}
+
 TEST_F(DispatcherTest, GivesUpAfterTheLastAttempt) {
   sender_.respond = [](const auto&) {
     http::OutboundResult r;

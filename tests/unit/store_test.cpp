@@ -281,6 +281,38 @@ TEST(SqliteStore, UpgradeFromSchema4FlagsPendingPerLeadDeliveries) {
   db.ResetStatements();
 }
 
+// A database of schema 11 (stats read from the attempts) upgrades in place: the attempts of
+// the newest day are counted into each endpoint's minutes, older ones are not.
+TEST(SqliteStore, UpgradeFromSchema11CountsTheLastDaysAttemptsIntoStats) {
+  TempDir dir;
+  const std::string path = dir.File("db");
+  constexpr Millis kDay = 86'400'000;
+  const Millis newest = 40 * kDay + 123'456;
+  {
+    auto db = DatabaseAtSchema(path, 11);
+    db->Exec(
+        "INSERT INTO deliveries (id, event_id, endpoint_id, company_id, status, created_at, updated_at) VALUES "
+        "(1, 'e1', 'ep_a', 'c', 'succeeded', 0, 0), (2, 'e2', 'ep_b', 'c', 'failed', 0, 0);");
+    db->Exec(fmt::format(
+        "INSERT INTO attempts (delivery_id, started_at, duration_ms, status_code, error, response_head) VALUES "
+        "(1, {0}, 12, 200, NULL, ''), (1, {0} - 1000, 40, 503, NULL, ''), "
+        "(1, {0} - {1} - 120000, 7, 200, NULL, ''), "  // over a day and a minute before: not counted
+        "(2, {0} - 3600000, 1500, NULL, 'timeout', '');",
+        newest, kDay));
+  }
+  auto store = OpenStore("sqlite:" + path);
+  store->Read([&](StoreTx& tx) {
+    const auto a = tx.GetEndpointStats("ep_a", 0);
+    EXPECT_EQ(a.attempts, 2);
+    EXPECT_EQ(a.succeeded, 1);
+    EXPECT_EQ(a.p50_ms, 40);  // rank round(0.5) = 1 of 12, 40
+    const auto b = tx.GetEndpointStats("ep_b", newest - kDay);
+    EXPECT_EQ(b.attempts, 1);
+    EXPECT_EQ(b.succeeded, 0);
+    EXPECT_EQ(b.p99_ms, LatencyBucketValue(LatencyBucket(1500)));
+  });
+}
+
 // A receiver database of schema 6 (a row per timeline entry) upgrades in place: each lead's
 // entries in a campaign become its row's timeline, oldest first, with the catalog actions as
 // bits; an entry without a status row gets one; the funnel counts what it counted before.
@@ -743,13 +775,16 @@ TEST(SqliteStore, ClaimsLeaseDueDeliveriesOnce) {
   });
 }
 
-// An endpoint's stats count its own attempts started since a time, and no other endpoint's:
-// successes, and the latency percentiles by rank (until now only their types were tested).
-TEST(SqliteStore, EndpointStatsReadOnlyTheEndpointsAttemptsSinceATime) {
+// An endpoint's stats read its own per-minute counts from the minute holding `since` on,
+// and no other endpoint's; counts a day older than the newest are dropped, and a deleted
+// endpoint's go with it.
+TEST(SqliteStore, EndpointStatsReadTheEndpointsMinutesSinceATime) {
   TempDir dir;
   auto store = OpenStore("sqlite:" + dir.File("db"));
   hookline::testing::SeedLinkedin(*store, 1000);
-  store->Write([](StoreTx& tx) {
+  constexpr Millis kMinute = kStatsMinute;
+  constexpr Millis kDay = 24 * 60 * kMinute;
+  store->Write([&](StoreTx& tx) {
     InsertEndpointOne(tx);
     EndpointRecord two;
     two.id = "ep_2";
@@ -757,32 +792,52 @@ TEST(SqliteStore, EndpointStatsReadOnlyTheEndpointsAttemptsSinceATime) {
     two.url = "http://127.0.0.1:9/two";
     two.secret_sealed = "sealed";
     tx.InsertEndpoint(two);
-    provider::RecordActivity(tx, kCompany, hookline::testing::InviteSent(), 1000);
+    std::vector<LatencyCount> one;
+    CountAttempt(one, 10 * kMinute, 30, false);
+    CountAttempt(one, 11 * kMinute + 5, 10, true);
+    tx.AddEndpointStats("ep_1", one);
+    std::vector<LatencyCount> other;
+    CountAttempt(other, 10 * kMinute, 70, true);
+    CountAttempt(other, 10 * kMinute, 80, true);
+    tx.AddEndpointStats("ep_2", other);
     return true;
   });
-  store->Write([](StoreTx& tx) {
-    auto claimed = tx.ClaimDueDeliveries(1000, 5000, {.limit = 10});
-    EXPECT_EQ(claimed.size(), 2u);
-    for (const auto& d : claimed) {
-      const bool first = d.endpoint_id == "ep_1";
-      tx.RecordAttempt({0, d.delivery_id, 2000, first ? 30 : 70, first ? 500 : 200, std::nullopt, ""},
-                       {d.delivery_id, DeliveryStatus::kPending, 1, 3000, 2030});
-      tx.RecordAttempt({0, d.delivery_id, 3000, first ? 10 : 80, 200, std::nullopt, ""},
-                       {d.delivery_id, DeliveryStatus::kSucceeded, 2, std::nullopt, 3010});
-    }
+  store->Write([&](StoreTx& tx) {  // a later batch adds to the same minute and bucket
+    std::vector<LatencyCount> more;
+    CountAttempt(more, 11 * kMinute + 900, 10, true);
+    tx.AddEndpointStats("ep_1", more);
     return true;
   });
-  store->Read([](StoreTx& tx) {
-    const auto one = tx.GetEndpointStats("ep_1", 2000);
-    EXPECT_EQ(one.attempts, 2);
-    EXPECT_EQ(one.succeeded, 1);
-    EXPECT_EQ(one.p50_ms, 30);  // of 10 and 30, the upper at an even count
-    EXPECT_EQ(tx.GetEndpointStats("ep_1", 2001).attempts, 1);
+  store->Read([&](StoreTx& tx) {
+    const auto one = tx.GetEndpointStats("ep_1", 10 * kMinute);
+    EXPECT_EQ(one.attempts, 3);
+    EXPECT_EQ(one.succeeded, 2);
+    EXPECT_EQ(one.p50_ms, 10);  // of 10, 10 and 30
+    EXPECT_EQ(one.p99_ms, 30);
+    EXPECT_EQ(tx.GetEndpointStats("ep_1", 11 * kMinute + 59'999).attempts, 2);  // its whole minute
+    EXPECT_EQ(tx.GetEndpointStats("ep_1", 12 * kMinute).attempts, 0);
     const auto two = tx.GetEndpointStats("ep_2", 0);
     EXPECT_EQ(two.attempts, 2);
     EXPECT_EQ(two.succeeded, 2);
-    EXPECT_EQ(two.p99_ms, 80);
+    EXPECT_EQ(two.p50_ms, LatencyBucketValue(LatencyBucket(80)));  // 81: 80-83 share a bucket
+    EXPECT_EQ(two.p99_ms, two.p50_ms);
   });
+  store->Write([&](StoreTx& tx) {
+    std::vector<LatencyCount> next_day;
+    CountAttempt(next_day, 11 * kMinute + kDay, 20, true);
+    tx.AddEndpointStats("ep_1", next_day);
+    return true;
+  });
+  store->Read([&](StoreTx& tx) {
+    EXPECT_EQ(tx.GetEndpointStats("ep_1", 0).attempts, 3);  // minute 10 went, 11 is kept
+    EXPECT_EQ(tx.GetEndpointStats("ep_2", 0).attempts, 2);  // another endpoint's are its own
+  });
+  store->Write([](StoreTx& tx) { return tx.DeleteEndpoint(kCompany, "ep_1", 5000); });
+  sqlite::Connection db(dir.File("db"), true);
+  auto& left = db.Prepare("SELECT COUNT(*) FROM endpoint_stats WHERE endpoint_id = 'ep_1'");
+  ASSERT_TRUE(left.Step());
+  EXPECT_EQ(left.Int(0), 0);
+  db.ResetStatements();
 }
 
 // Leases live in the store's memory and follow the writer's transaction: a claim undone

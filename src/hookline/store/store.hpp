@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "hookline/model/entities.hpp"
+#include "hookline/store/endpoint_stats.hpp"
 #include "hookline/util/time.hpp"
 
 namespace hookline::store {
@@ -144,13 +145,6 @@ struct RequeueFilter {
   std::vector<DeliveryStatus> statuses = {};  //!< only deliveries in one of these
   std::optional<Millis> since = std::nullopt;  //!< delivery created_at >= since
   std::optional<Millis> until = std::nullopt;  //!< delivery created_at < until
-};
-
-struct EndpointStats {
-  std::int64_t attempts = 0;
-  std::int64_t succeeded = 0;
-  std::optional<std::int64_t> p50_ms = std::nullopt;
-  std::optional<std::int64_t> p99_ms = std::nullopt;
 };
 
 //! An endpoint's failure streak before and after one attempt's outcome.
@@ -349,7 +343,13 @@ class StoreTx {
   virtual std::optional<EndpointRecord> GetEndpointById(std::string_view endpoint_id) = 0;
   //! Makes matching deliveries pending again with a fresh retry schedule; returns how many.
   virtual int RequeueDeliveries(const RequeueFilter& filter, Millis now) = 0;
+  //! The endpoint's attempts from the minute holding `since` on, from its per-minute counts
+  //! (percentiles to a latency bucket: endpoint_stats.hpp).
   virtual EndpointStats GetEndpointStats(std::string_view endpoint_id, Millis since) = 0;
+  //! Adds attempts to the endpoint's per-minute counts, which GetEndpointStats reads; the
+  //! caller records them in the transaction that records the attempts. Counts older than
+  //! kStatsMinutesKept before the newest minute added may be dropped.
+  virtual void AddEndpointStats(std::string_view endpoint_id, const std::vector<LatencyCount>& counts) = 0;
   virtual void RecordAttempt(const AttemptRecord& attempt, const DeliveryUpdate& update) = 0;
   //! When the next pending delivery of an enabled endpoint falls due, if any.
   virtual std::optional<Millis> NextDueAt() = 0;

@@ -1,6 +1,23 @@
 #include "hookline/store/sqlite/migrations.hpp"
 
+#include <sqlite3.h>
+
+#include "hookline/store/endpoint_stats.hpp"
+#include "hookline/store/sqlite/sqlite_connection.hpp"
+#include "hookline/store/store.hpp"
+
 namespace hookline::store::sqlite {
+
+void RegisterMigrationFunctions(Connection& db) {
+  auto latency_bucket = [](sqlite3_context* context, int, sqlite3_value** args) {
+    sqlite3_result_int(context, LatencyBucket(sqlite3_value_int64(args[0])));
+  };
+  if (sqlite3_create_function_v2(db.handle(), "hookline_latency_bucket", 1,
+                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, latency_bucket,
+                                 nullptr, nullptr, nullptr) != SQLITE_OK) {
+    throw StoreError("cannot add the SQL function hookline_latency_bucket");
+  }
+}
 
 // Append only: a released migration is never edited; a change is a new entry.
 const std::vector<Migration>& Migrations() {
@@ -271,6 +288,25 @@ DROP INDEX deliveries_by_endpoint;
 CREATE INDEX deliveries_by_endpoint_created ON deliveries (endpoint_id, created_at);
 CREATE INDEX deliveries_unsent_by_endpoint ON deliveries (endpoint_id, status)
   WHERE status NOT IN ('pending', 'succeeded');
+)sql"},
+      // The stats read every attempt an endpoint ever had (0.04 s at 50k, growing for
+      // good); now they read its minutes. Attempts of the newest day are counted in (the
+      // bucket function is registered for migrations: LatencyBucket).
+      {12, "endpoint stats per minute and latency bucket", R"sql(
+CREATE TABLE endpoint_stats (
+  endpoint_id TEXT NOT NULL,
+  minute INTEGER NOT NULL,
+  bucket INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  succeeded INTEGER NOT NULL,
+  PRIMARY KEY (endpoint_id, minute, bucket)
+) WITHOUT ROWID;
+INSERT INTO endpoint_stats (endpoint_id, minute, bucket, attempts, succeeded)
+  SELECT d.endpoint_id, a.started_at / 60000, hookline_latency_bucket(a.duration_ms), COUNT(*),
+    COALESCE(SUM(a.status_code BETWEEN 200 AND 299), 0)
+  FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+  WHERE a.started_at >= ((SELECT MAX(started_at) FROM attempts) / 60000 - 1440) * 60000
+  GROUP BY 1, 2, 3;
 )sql"},
   };
   return *migrations;

@@ -11,7 +11,12 @@ struct Migration {
   std::string_view sql;
 };
 
-//! Every schema migration, oldest first.
+//! Every schema migration, oldest first. Their SQL may call the functions
+//! RegisterMigrationFunctions adds.
 const std::vector<Migration>& Migrations();
+
+class Connection;
+//! Adds the SQL functions migrations use to `db`: hookline_latency_bucket(ms), LatencyBucket.
+void RegisterMigrationFunctions(Connection& db);
 
 }  // namespace hookline::store::sqlite

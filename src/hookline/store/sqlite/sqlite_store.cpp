@@ -40,6 +40,7 @@ void ConfigureConnection(Connection& db, int cache_kib) {
 }
 
 void ApplyMigrations(Connection& db) {
+  RegisterMigrationFunctions(db);
   db.Exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
       "description TEXT NOT NULL, applied_at INTEGER NOT NULL)");

@@ -69,6 +69,7 @@ class SqliteTx final : public StoreTx {
   std::optional<EndpointRecord> GetEndpointById(std::string_view endpoint_id) override;
   int RequeueDeliveries(const RequeueFilter& f, Millis now) override;
   EndpointStats GetEndpointStats(std::string_view endpoint_id, Millis since) override;
+  void AddEndpointStats(std::string_view endpoint_id, const std::vector<LatencyCount>& counts) override;
   void RecordAttempt(const AttemptRecord& a, const DeliveryUpdate& u) override;
   std::optional<Millis> NextDueAt() override;
   void ReleaseAllLeases() override;

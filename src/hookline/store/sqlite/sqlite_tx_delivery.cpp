@@ -71,6 +71,7 @@ bool SqliteTx::DeleteEndpoint(std::string_view company, std::string_view id, Mil
          "UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = ?2 "
          "WHERE endpoint_id = ?1 AND status = 'skipped' AND {}", kUnsent))
       .Bind(1, id).Bind(2, now).Run();
+  db_.Prepare("DELETE FROM endpoint_stats WHERE endpoint_id = ?1").Bind(1, id).Run();
   return true;
 }
 
@@ -370,27 +371,35 @@ int SqliteTx::RequeueDeliveries(const RequeueFilter& f, Millis now) {
 }
 
 EndpointStats SqliteTx::GetEndpointStats(std::string_view endpoint_id, Millis since) {
-  EndpointStats stats;
-  constexpr std::string_view kFrom =
-      "FROM attempts a JOIN deliveries d ON d.id = a.delivery_id "
-      "WHERE d.endpoint_id = ?1 AND a.started_at >= ?2";
-  auto& count = db_.Prepare(fmt::format(
-      "SELECT COUNT(*), COALESCE(SUM(a.status_code BETWEEN 200 AND 299), 0) {}", kFrom));
-  count.Bind(1, endpoint_id).Bind(2, since);
-  if (count.Step()) {
-    stats.attempts = count.Int(0);
-    stats.succeeded = count.Int(1);
+  // Floored, so that a window starting before 1970 (a test's clock) starts at its minute.
+  const std::int64_t first_minute = since / kStatsMinute - (since % kStatsMinute < 0 ? 1 : 0);
+  auto& s = db_.Prepare(
+      "SELECT bucket, SUM(attempts), SUM(succeeded) FROM endpoint_stats"
+      " WHERE endpoint_id = ?1 AND minute >= ?2 GROUP BY bucket");
+  s.Bind(1, endpoint_id).Bind(2, first_minute);
+  std::vector<LatencyCount> counts;
+  while (s.Step()) counts.push_back({0, static_cast<int>(s.Int(0)), s.Int(1), s.Int(2)});
+  s.Reset();
+  return SummarizeLatencyCounts(counts);
+}
+
+void SqliteTx::AddEndpointStats(std::string_view endpoint_id, const std::vector<LatencyCount>& counts) {
+  if (counts.empty()) return;
+  auto& add = db_.Prepare(
+      "INSERT INTO endpoint_stats (endpoint_id, minute, bucket, attempts, succeeded)"
+      " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (endpoint_id, minute, bucket) DO UPDATE SET"
+      " attempts = attempts + excluded.attempts, succeeded = succeeded + excluded.succeeded");
+  std::int64_t newest = counts.front().minute;
+  for (const auto& c : counts) {
+    add.Reset().Bind(1, endpoint_id).Bind(2, c.minute).Bind(3, std::int64_t{c.bucket})
+        .Bind(4, c.attempts).Bind(5, c.succeeded).Run();
+    newest = std::max(newest, c.minute);
   }
-  if (stats.attempts == 0) return stats;
-  auto& nth = db_.Prepare(fmt::format("SELECT a.duration_ms {} ORDER BY a.duration_ms LIMIT 1 OFFSET ?3", kFrom));
-  auto at_rank = [&](double q) {
-    const auto rank = static_cast<std::int64_t>(q * static_cast<double>(stats.attempts - 1) + 0.5);
-    nth.Reset().Bind(1, endpoint_id).Bind(2, since).Bind(3, rank);
-    return nth.Step() ? std::optional<std::int64_t>(nth.Int(0)) : std::nullopt;
-  };
-  stats.p50_ms = at_rank(0.50);
-  stats.p99_ms = at_rank(0.99);
-  return stats;
+  // Old minutes go once per endpoint and new minute, not at every batch: one range delete
+  // in the endpoint's own rows.
+  if (writer_ && !writer_->StatsMinuteIsNew(endpoint_id, newest)) return;
+  db_.Prepare("DELETE FROM endpoint_stats WHERE endpoint_id = ?1 AND minute <= ?2")
+      .Bind(1, endpoint_id).Bind(2, newest - kStatsMinutesKept).Run();
 }
 
 void SqliteTx::RecordAttempt(const AttemptRecord& a, const DeliveryUpdate& u) {

@@ -61,6 +61,21 @@ class WriterMemory {
   KeptRows<model::Campaign>& campaigns() { return campaigns_; }
   KeptRows<model::Sender>& senders() { return senders_; }
 
+  //! True the first time an endpoint's stats reach `minute` (or a later one): when its
+  //! minutes past keeping are dropped. Not undone with a rollback: that only postpones a
+  //! drop to the next minute, and reads never count minutes past their window anyway.
+  bool StatsMinuteIsNew(std::string_view endpoint_id, std::int64_t minute) {
+    auto it = stats_minutes_.find(endpoint_id);
+    if (it != stats_minutes_.end() && it->second >= minute) return false;
+    if (it == stats_minutes_.end()) {
+      if (stats_minutes_.size() >= kMaxEndpointsKept) stats_minutes_.clear();
+      stats_minutes_.emplace(std::string(endpoint_id), minute);
+    } else {
+      it->second = minute;
+    }
+    return true;
+  }
+
   std::size_t Mark() const { return leases_.Mark(); }
   //! Undoes the changes since `mark`. Rows read after a change being undone would show it,
   //! so everything kept goes too.
@@ -76,6 +91,7 @@ class WriterMemory {
 
  private:
   static constexpr std::size_t kMaxCompaniesKept = 1024;
+  static constexpr std::size_t kMaxEndpointsKept = 65536;
 
   void ForgetRows() {
     ForgetEndpoints();
@@ -87,6 +103,7 @@ class WriterMemory {
   std::map<std::string, std::vector<EndpointRecord>, std::less<>> endpoints_by_company_;
   KeptRows<model::Campaign> campaigns_;
   KeptRows<model::Sender> senders_;
+  std::map<std::string, std::int64_t, std::less<>> stats_minutes_;  //!< newest minute by endpoint
 };
 
 }  // namespace hookline::store::sqlite
