@@ -19,6 +19,8 @@
 #include <set>
 #include <thread>
 
+#include <sqlite3.h>
+
 #include "harness.hpp"
 #include "hookline/model/codec.hpp"
 #include "hookline/signing/webhook_signature.hpp"
@@ -376,6 +378,39 @@ TEST_F(ReceiverTest, MutatedPayloadsGetTheRightStatusAndNothingValidIsLost) {
   EXPECT_TRUE(lead.at("email").is_null());  // the newest payload did not carry it
   EXPECT_EQ(Query(*receiver, "/v1/leads/33333333-cccc-dddd-eeee-333333333333").status, 200);
   EXPECT_EQ(All(*receiver, "/v1/received?event=meeting-booked").size(), 1u);  // kept raw, not projected
+}
+
+// A projection row damaged by hand (here: a timeline that is not JSON) is reported as what it
+// is, with the lead, the campaign and the way to rebuild it, not as a bare 500; a replay of
+// the projections mends it.
+TEST_F(ReceiverTest, AnUnreadableTimelineIsNamedAndAReplayMendsIt) {
+  auto source = CreateSource(Db());
+  auto receiver = StartReceiver(Db());
+  const std::string path(source.at("ingest_path").as_string()), token(source.at("token").as_string());
+  ASSERT_EQ(PostToken(*receiver, path, token, ReadExample("message-replied")).status, 200);
+  WaitProjected(*receiver);
+  const std::string lead = "/v1/leads/" + std::string(json::parse(ReadExample("message-replied"))
+                                                          .at("data").at("lead").at("id").as_string());
+  ASSERT_EQ(Query(*receiver, lead).status, 200);
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.File("receiver.db").c_str(), &db), SQLITE_OK);
+  const int rc = sqlite3_exec(db, "UPDATE rx_lead_campaigns SET timeline = 'oops'", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK);
+
+  for (const std::string& target : {lead, std::string("/v1/leads")}) {
+    auto r = Query(*receiver, target);
+    EXPECT_EQ(r.status, 500) << target;
+    const auto error = r.Json().at("error");
+    EXPECT_EQ(error.at("code"), "stored_value_unreadable") << target;
+    const std::string message(error.at("message").as_string());
+    EXPECT_NE(message.find("in campaign"), std::string::npos) << message;
+    EXPECT_NE(message.find("POST /v1/replay"), std::string::npos) << message;
+  }
+  EXPECT_EQ(receiver->Api("POST", "/v1/replay", kApiToken, R"({"to": "projections"})").status, 202);
+  ASSERT_TRUE(Eventually([&] { return Query(*receiver, lead).status == 200; }));
+  EXPECT_EQ(Query(*receiver, lead).Json().at("campaigns").at(0).at("latest_status"), "Replied");
 }
 
 TEST_F(ReceiverTest, ASlowSenderIsCutOffAtTheReadTimeout) {

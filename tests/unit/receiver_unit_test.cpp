@@ -205,6 +205,17 @@ TEST(Projector, AnUnreadableTimelineStartsOverAndOthersStillProject) {
   sqlite3_free(error);
   sqlite3_close(db);
   ASSERT_EQ(rc, SQLITE_OK);
+  // Until then, a read of it names what is damaged and how to rebuild it.
+  store->Read([&](store::StoreTx& tx) {
+    try {
+      tx.ProjectedEnrollments("L");
+      ADD_FAILURE() << "an unreadable timeline was read";
+    } catch (const store::UnreadableValueError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("lead 'L' in campaign 'C'"), std::string::npos) << what;
+      EXPECT_NE(what.find("POST /v1/replay"), std::string::npos) << what;
+    }
+  });
 
   receive(webhook("L", "2026-03-22T09:00:00.000Z"));
   receive(webhook("M", "2026-03-22T10:00:00.000Z"));

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <boost/url.hpp>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "hookline/api/json_io.hpp"
 #include "hookline/api/views.hpp"
@@ -163,7 +164,13 @@ void ReceiverApi::AddRoutes() {
           !crypto::ConstantTimeEquals(crypto::Sha256(header->substr(7)), *api_token_hash_)) {
         return http::ErrorResponse(401, "unauthorized", "send the API token as 'Authorization: Bearer <token>'");
       }
-      return handler(ctx);
+      try {
+        return handler(ctx);
+      } catch (const store::UnreadableValueError& e) {
+        // Damaged data, not a failing server: say which and how to rebuild it.
+        spdlog::error("{} {}: {}", ctx.request.method, ctx.request.target, e.what());
+        return http::ErrorResponse(500, "stored_value_unreadable", e.what());
+      }
     };
   };
 

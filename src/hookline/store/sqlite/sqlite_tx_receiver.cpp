@@ -273,7 +273,14 @@ std::vector<model::Enrollment> SqliteTx::ProjectedEnrollments(std::string_view l
     e.campaign_id = s.Text(0);
     e.lead_id = std::string(lead_id);
     e.latest_status = s.OptText(1);
-    e.activity = DecodeTimeline(s.Text(2));
+    try {
+      e.activity = DecodeTimeline(s.Text(2));
+    } catch (const UnreadableValueError& damaged) {
+      throw UnreadableValueError(fmt::format(
+          "the timeline of lead '{}' in campaign '{}' cannot be read back ({}); "
+          "POST /v1/replay {{\"to\": \"projections\"}} rebuilds it from the raw log",
+          lead_id, e.campaign_id, damaged.what()));
+    }
     out.push_back(std::move(e));
   }
   return out;
