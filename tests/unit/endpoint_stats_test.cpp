@@ -34,6 +34,15 @@ TEST(EndpointStats, LatencyBucketsAreExactBelow32MsAndWithin3PercentAbove) {
   EXPECT_EQ(LatencyBucketValue(last), std::int64_t{1} << 20);
 }
 
+TEST(EndpointStats, MinutesAreFloored) {
+  EXPECT_EQ(StatsMinuteOf(0), 0);
+  EXPECT_EQ(StatsMinuteOf(59'999), 0);
+  EXPECT_EQ(StatsMinuteOf(60'000), 1);
+  EXPECT_EQ(StatsMinuteOf(-1), -1);
+  EXPECT_EQ(StatsMinuteOf(-60'000), -1);
+  EXPECT_EQ(StatsMinuteOf(-60'001), -2);
+}
+
 TEST(EndpointStats, CountsMergeByMinuteAndBucket) {
   std::vector<LatencyCount> counts;
   CountAttempt(counts, 60'000, 5, true);

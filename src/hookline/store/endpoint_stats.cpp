@@ -16,6 +16,10 @@ constexpr int kLastBucket = static_cast<int>(kExactBelow) + (kHighestPower - kLo
 
 }  // namespace
 
+std::int64_t StatsMinuteOf(Millis at) {
+  return at / kStatsMinute - (at % kStatsMinute < 0 ? 1 : 0);
+}
+
 int LatencyBucket(std::int64_t duration_ms) {
   if (duration_ms < kExactBelow) return static_cast<int>(std::max<std::int64_t>(duration_ms, 0));
   const int power = std::bit_width(static_cast<std::uint64_t>(duration_ms)) - 1;
@@ -37,7 +41,7 @@ std::int64_t LatencyBucketValue(int bucket) {
 
 void CountAttempt(std::vector<LatencyCount>& counts, Millis started_at, std::int64_t duration_ms,
                   bool succeeded) {
-  const std::int64_t minute = started_at / kStatsMinute;
+  const std::int64_t minute = StatsMinuteOf(started_at);
   const int bucket = LatencyBucket(duration_ms);
   // A recorded batch holds a few endpoints' answers of a minute or two: a short list.
   auto it = std::find_if(counts.begin(), counts.end(), [&](const LatencyCount& c) {

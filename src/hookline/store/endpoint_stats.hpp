@@ -25,6 +25,8 @@ inline constexpr Millis kStatsMinute = 60'000;
 //! shown (a day) and the minute it starts in.
 inline constexpr std::int64_t kStatsMinutesKept = 24 * 60 + 1;
 
+//! The minute `at` falls in (floored, so a time before 1970 too).
+std::int64_t StatsMinuteOf(Millis at);
 //! The bucket of a duration in ms (negative ones count as 0).
 int LatencyBucket(std::int64_t duration_ms);
 //! The duration that stands for a bucket's: the exact one below 32 ms, else the middle of
@@ -33,7 +35,7 @@ std::int64_t LatencyBucketValue(int bucket);
 
 //! Attempts at one endpoint that started in one minute and took a duration of one bucket.
 struct LatencyCount {
-  std::int64_t minute = 0;  //!< started_at / kStatsMinute
+  std::int64_t minute = 0;  //!< StatsMinuteOf(started_at)
   int bucket = 0;           //!< LatencyBucket(duration_ms)
   std::int64_t attempts = 0;
   std::int64_t succeeded = 0;  //!< of those, answered 2xx

@@ -371,8 +371,7 @@ int SqliteTx::RequeueDeliveries(const RequeueFilter& f, Millis now) {
 }
 
 EndpointStats SqliteTx::GetEndpointStats(std::string_view endpoint_id, Millis since) {
-  // Floored, so that a window starting before 1970 (a test's clock) starts at its minute.
-  const std::int64_t first_minute = since / kStatsMinute - (since % kStatsMinute < 0 ? 1 : 0);
+  const std::int64_t first_minute = StatsMinuteOf(since);
   auto& s = db_.Prepare(
       "SELECT bucket, SUM(attempts), SUM(succeeded) FROM endpoint_stats"
       " WHERE endpoint_id = ?1 AND minute >= ?2 GROUP BY bucket");
