@@ -236,13 +236,15 @@ int Dispatcher::SendReady() {
 }
 
 void Dispatcher::GiveBack(std::vector<std::int64_t> delivery_ids) {
+  // A lease job: it writes no row, so it need not wait for (or cause) a sync of the WAL.
   WriteTracked([ids = std::move(delivery_ids)](store::StoreTx& tx) {
     tx.ReleaseLeases(ids);
     return true;
-  }, "could not give deliveries back (their leases will run out)");
+  }, "could not give deliveries back (their leases will run out)", JobKind::kLeasesOnly);
 }
 
-void Dispatcher::WriteTracked(std::function<bool(store::StoreTx&)> job, std::string failure) {
+void Dispatcher::WriteTracked(std::function<bool(store::StoreTx&)> job, std::string failure,
+                              JobKind kind) {
   {
     std::lock_guard lock(records_mu_);
     ++records_pending_;
@@ -260,7 +262,11 @@ void Dispatcher::WriteTracked(std::function<bool(store::StoreTx&)> job, std::str
     records_cv_.notify_all();
   };
   try {
-    store_.WriteAsync(std::move(job), done);
+    if (kind == JobKind::kLeasesOnly) {
+      store_.LeaseAsync(std::move(job), done);
+    } else {
+      store_.WriteAsync(std::move(job), done);
+    }
   } catch (...) {
     done(false, std::current_exception());  // the store is shutting down
   }

@@ -102,9 +102,12 @@ class Dispatcher {
   //! Signs and starts one attempt. False when the endpoint's secret cannot be opened.
   bool Send(store::ClaimedDelivery delivery, EndpointState& state);
   void GiveBack(std::vector<std::int64_t> delivery_ids);
-  //! Hands `job` to the store without waiting; WaitForRecords waits for it. A failure is
-  //! logged as `failure` (the leases involved run out, so nothing is lost).
-  void WriteTracked(std::function<bool(store::StoreTx&)> job, std::string failure);
+  //! Hands `job` to the store without waiting (LeaseAsync when it only gives leases back,
+  //! else WriteAsync); WaitForRecords waits for it. A failure is logged as `failure` (the
+  //! leases involved run out, so nothing is lost).
+  enum class JobKind { kWrite, kLeasesOnly };
+  void WriteTracked(std::function<bool(store::StoreTx&)> job, std::string failure,
+                    JobKind kind = JobKind::kWrite);
   //! The secret sealed as `sealed`, opened (cached); nullptr when it cannot be opened.
   const signing::WebhookSecret* OpenSecret(const std::string& sealed);
   int RecordResults(std::vector<http::OutboundResult> results);
