@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
 
   const auto started = std::chrono::steady_clock::now();
   auto db_store = store::OpenStore(db);
-  hookline::crypto::SecretBox secrets(hookline::app::LoadOrCreateMasterKey(std::nullopt, key_file));
+  hookline::crypto::SecretBox secrets(hookline::app::LoadOrCreateMasterKey(std::nullopt, key_file, "endpoint secrets"));
   const hookline::Millis now = hookline::SystemClock::Instance().Now();
   const std::string company = "bench-company";
   std::vector<std::string> endpoint_ids;

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   }
 
   CLI::App app{"hookline: webhooks for outreach activity, sent and received"};
+  app.set_version_flag("--version", std::string("hookline ") + HOOKLINE_VERSION, "Print the version and exit");
   app.require_subcommand(1);
 
   hookline::app::ServeOptions serve;

@@ -133,13 +133,13 @@ int WaitForStopSignal(const sigset_t& set) {
   return signal;
 }
 
-// Starts a role's HTTP server on host:port and prints the "listening on" line scripts and
-// tests wait for (the first line on stdout).
+// A role's HTTP server, bound to host:port but not serving yet (Server::Listen), so that a
+// busy port fails the command before it opens the database or makes a key file.
 // `handler` is an http::Handler (run on a pool of handler_threads) or an http::AsyncHandler.
 template <typename AnyHandler>
-std::unique_ptr<http::Server> StartHttp(const std::string& host, std::uint16_t port,
-                                        std::size_t body_limit, Millis read_timeout,
-                                        int handler_threads, AnyHandler handler) {
+std::unique_ptr<http::Server> ListenHttp(const std::string& host, std::uint16_t port,
+                                         std::size_t body_limit, Millis read_timeout,
+                                         int handler_threads, AnyHandler handler) {
   http::ServerOptions server_options;
   server_options.host = host;
   server_options.port = port;
@@ -147,37 +147,66 @@ std::unique_ptr<http::Server> StartHttp(const std::string& host, std::uint16_t p
   server_options.read_timeout = std::chrono::milliseconds{read_timeout};
   server_options.handler_threads = handler_threads;
   auto server = std::make_unique<http::Server>(server_options, std::move(handler));
-  server->Start();
-  const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  std::cout << "listening on http://" << shown_host << ":" << server->port() << std::endl;
+  server->Listen();
   return server;
 }
+
+// Serves, and prints the "listening on" line scripts and tests wait for (the first line on
+// stdout).
+void StartHttp(http::Server& server) {
+  server.Start();
+  const std::string& host = server.host();
+  const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  std::cout << "listening on http://" << shown_host << ":" << server.port() << std::endl;
+}
+
+// The master key, checked before the database is opened; a missing key file is made only
+// once the database opened, so a failed start leaves neither behind.
+class MasterKey {
+ public:
+  MasterKey(const std::optional<std::string>& env_value, std::string key_file)
+      : key_file_(std::move(key_file)), key_(ReadMasterKey(env_value, key_file_)) {}
+  //! The key; makes the key file the first time, warning that `sealed_what` needs it.
+  std::string Get(std::string_view sealed_what) const {
+    return key_ ? *key_ : CreateMasterKeyFile(key_file_, sealed_what);
+  }
+
+ private:
+  std::string key_file_;
+  std::optional<std::string> key_;
+};
 
 }  // namespace
 
 int RunServe(const ServeOptions& options) {
   const sigset_t stop_signals = BlockStopSignals();
-  // Every flag is checked before anything touches the disk.
+  // Every flag, the port and the master key are checked before anything touches the disk.
   const auto [host, port] = ParseListen(options.listen);
   DeliveryConfig delivery_config(options.delivery);
   const Millis read_timeout = RequireDuration(options.read_timeout, "--read-timeout", 100, 600'000);
-  auto store = store::OpenStore(options.db, store::StoreUse::kServer);
-  crypto::SecretBox secrets(LoadOrCreateMasterKey(
-      options.master_key, options.master_key_file.value_or(DefaultKeyFile(options.db))));
-
-  DeliveryStack delivery_stack(*store, secrets, std::move(delivery_config));
-  auto& dispatcher = delivery_stack.dispatcher();
-  // Declared before the API so that it is destroyed after it: the API's pool may still
-  // answer a request while it winds down, and an answer goes through the server.
+  const MasterKey master_key(options.master_key, options.master_key_file.value_or(DefaultKeyFile(options.db)));
+  // Declared in the order they must outlive each other, and filled in once the port is
+  // bound. The API is destroyed first: its pool may still answer a request while it winds
+  // down, and an answer goes through the server; the API calls the dispatcher.
+  std::unique_ptr<store::Store> store;
+  std::optional<crypto::SecretBox> secrets;
+  std::optional<DeliveryStack> delivery_stack;
   std::unique_ptr<http::Server> server;
-  api::ProviderApi api(*store, secrets, SystemClock::Instance(), [&] { dispatcher.Notify(); },
-                       {.allow_private_endpoints = options.delivery.allow_private_endpoints});
+  std::optional<api::ProviderApi> api;
   // Activities are answered from their group commit; the other routes run on the API's pool.
-  server = StartHttp(host, port, options.max_body_bytes, read_timeout, 0,
-                     http::AsyncHandler([&api](http::Request r, http::Respond respond) {
-                       api.HandleAsync(std::move(r), std::move(respond));
-                     }));
-  delivery_stack.Start();
+  // Nothing is served before StartHttp, when `api` exists.
+  server = ListenHttp(host, port, options.max_body_bytes, read_timeout, 0,
+                      http::AsyncHandler([&api](http::Request r, http::Respond respond) {
+                        api->HandleAsync(std::move(r), std::move(respond));
+                      }));
+  store = store::OpenStore(options.db, store::StoreUse::kServer);
+  secrets.emplace(master_key.Get("endpoint secrets"));
+  delivery_stack.emplace(*store, *secrets, std::move(delivery_config));
+  auto& dispatcher = delivery_stack->dispatcher();
+  api.emplace(*store, *secrets, SystemClock::Instance(), [&] { dispatcher.Notify(); },
+              api::ProviderApiOptions{.allow_private_endpoints = options.delivery.allow_private_endpoints});
+  StartHttp(*server);
+  delivery_stack->Start();
   spdlog::info("hookline {} serving on {}:{} with {} store", HOOKLINE_VERSION, host, server->port(),
                store->Kind());
 
@@ -186,7 +215,7 @@ int RunServe(const ServeOptions& options) {
   server->Stop();
   // A barrier: activities already queued commit and answer before the API is destroyed.
   store->Write([](store::StoreTx&) { return true; });
-  delivery_stack.Stop();
+  delivery_stack->Stop();
   spdlog::info("stopped");
   return 0;
 }
@@ -199,26 +228,33 @@ int RunReceive(const ReceiveOptions& options) {
   }
   DeliveryConfig delivery_config(options.delivery);
   const Millis read_timeout = RequireDuration(options.read_timeout, "--read-timeout", 100, 600'000);
-  auto store = store::OpenStore(options.db, store::StoreUse::kServer);
-  crypto::SecretBox secrets(LoadOrCreateMasterKey(
-      options.master_key, options.master_key_file.value_or(DefaultKeyFile(options.db))));
-  receiver::Projector projector(*store);
-  DeliveryStack forwarding(*store, secrets, std::move(delivery_config));
+  const MasterKey master_key(options.master_key, options.master_key_file.value_or(DefaultKeyFile(options.db)));
   std::optional<std::string> token_hash;
   if (options.api_token) token_hash = crypto::Sha256(*options.api_token);
-  if (!token_hash) spdlog::warn("no --api-token: the query API is off, ingest still works");
-  std::unique_ptr<http::Server> server;  // destroyed after the API, as in RunServe
-  api::ReceiverApi api(*store, secrets, SystemClock::Instance(), token_hash, [&] { projector.Notify(); },
-                       [&] { forwarding.dispatcher().Notify(); }, options.delivery.allow_private_endpoints);
+  // In the order they must outlive each other, as in RunServe.
+  std::unique_ptr<store::Store> store;
+  std::optional<crypto::SecretBox> secrets;
+  std::optional<receiver::Projector> projector;
+  std::optional<DeliveryStack> forwarding;
+  std::unique_ptr<http::Server> server;
+  std::optional<api::ReceiverApi> api;
   // Ingests are answered from their group commit (no thread waits per request); queries run
-  // on the API's own pool.
-  server = StartHttp(host, port, options.max_body_bytes, read_timeout, 0,
-                     http::AsyncHandler([&api](http::Request r, http::Respond respond) {
-                       api.HandleAsync(std::move(r), std::move(respond));
-                     }));
-  projector.Start();
-  forwarding.Start();
-  projector.Notify();  // catch up with whatever was stored before a restart
+  // on the API's own pool. Nothing is served before StartHttp, when `api` exists.
+  server = ListenHttp(host, port, options.max_body_bytes, read_timeout, 0,
+                      http::AsyncHandler([&api](http::Request r, http::Respond respond) {
+                        api->HandleAsync(std::move(r), std::move(respond));
+                      }));
+  store = store::OpenStore(options.db, store::StoreUse::kServer);
+  secrets.emplace(master_key.Get("source secrets and forwarding endpoint secrets"));
+  projector.emplace(*store);
+  forwarding.emplace(*store, *secrets, std::move(delivery_config));
+  if (!token_hash) spdlog::warn("no --api-token: the query API is off, ingest still works");
+  api.emplace(*store, *secrets, SystemClock::Instance(), token_hash, [&] { projector->Notify(); },
+              [&] { forwarding->dispatcher().Notify(); }, options.delivery.allow_private_endpoints);
+  StartHttp(*server);
+  projector->Start();
+  forwarding->Start();
+  projector->Notify();  // catch up with whatever was stored before a restart
   spdlog::info("hookline {} receiving on {}:{} with {} store", HOOKLINE_VERSION, host, server->port(),
                store->Kind());
 
@@ -227,15 +263,22 @@ int RunReceive(const ReceiveOptions& options) {
   server->Stop();
   // A barrier: ingests already queued commit and answer before what they call is destroyed.
   store->Write([](store::StoreTx&) { return true; });
-  forwarding.Stop();
-  projector.Stop();
+  forwarding->Stop();
+  projector->Stop();
+  spdlog::info("stopped");
   return 0;
 }
 
 int RunSourceCreate(const SourceCreateOptions& options) {
+  // Checked before the database or a key file is made.
+  if (auto problem = api::SourceRequestProblem(options.name, options.secret, options.token,
+                                               options.dedupe_fields)) {
+    throw std::invalid_argument(*problem);
+  }
+  const MasterKey master_key(options.master_key,
+                             options.master_key_file.value_or(DefaultKeyFile(options.db)));
   auto store = store::OpenStore(options.db);
-  crypto::SecretBox secrets(LoadOrCreateMasterKey(
-      options.master_key, options.master_key_file.value_or(DefaultKeyFile(options.db))));
+  crypto::SecretBox secrets(master_key.Get("source secrets and forwarding endpoint secrets"));
   std::string error;
   auto view = api::CreateSource(*store, secrets, SystemClock::Instance().Now(), options.name,
                                 options.secret, options.token, options.dedupe_fields, &error);

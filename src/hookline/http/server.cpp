@@ -168,6 +168,7 @@ struct Server::Impl {
   std::vector<std::thread> threads;
   std::atomic<bool> running{false};
   std::uint16_t bound_port = 0;
+  bool listening = false;  // Listen ran: the port is bound
 
   // Counts one request from when it is read until its answer is written.
   class BusyRequest {
@@ -419,8 +420,9 @@ Server::Server(ServerOptions options, AsyncHandler handler)
 
 Server::~Server() { Stop(); }
 
-void Server::Start() {
+void Server::Listen() {
   auto& s = *impl_;
+  if (s.listening) return;
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(s.options.host, ec);
   if (ec) throw std::runtime_error("invalid listen address '" + s.options.host + "'");
@@ -429,11 +431,19 @@ void Server::Start() {
   s.acceptor->set_option(tcp::acceptor::reuse_address(true));
   s.acceptor->bind(endpoint, ec);
   if (ec) {
+    boost::system::error_code ignored;
+    s.acceptor->close(ignored);
     throw std::runtime_error("cannot listen on " + s.options.host + ":" +
                              std::to_string(s.options.port) + ": " + ec.message());
   }
   s.acceptor->listen(asio::socket_base::max_listen_connections);
   s.bound_port = s.acceptor->local_endpoint().port();
+  s.listening = true;
+}
+
+void Server::Start() {
+  auto& s = *impl_;
+  Listen();
   s.running = true;
   for (auto& io : s.ios) s.keep_running.push_back(asio::make_work_guard(*io));
   asio::co_spawn(*s.ios.front(), s.Accept(), asio::detached);

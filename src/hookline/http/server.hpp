@@ -50,10 +50,13 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  //! Binds, listens and starts serving. Throws std::runtime_error naming the address when
-  //! it cannot bind.
+  //! Binds and listens without serving yet: connections wait in the backlog until Start.
+  //! Lets a command fail on a busy port before it touches anything else. Throws
+  //! std::runtime_error naming the address when it cannot bind. Idempotent.
+  void Listen();
+  //! Listens (if Listen did not already) and starts serving. Throws as Listen.
   void Start();
-  //! The bound port (after Start).
+  //! The bound port (after Listen or Start).
   std::uint16_t port() const;
   const std::string& host() const;
   //! Stops accepting at once; answers the requests already read (each with `Connection:
