@@ -184,6 +184,7 @@ TEST_F(ProviderApiTest, BadInputGetsAClearErrorAndStoresNothing) {
       {"bad timestamp", "POST", "/v1/activities", Activity("invite-sent", R"(,"occurred_at":"2026-02-30T10:00:00Z")"), 422, "invalid_timestamp", {}},
       {"body over 1 MiB", "POST", "/v1/activities", big, 413, "payload_too_large", {}},
       {"lead without name", "PUT", "/v1/leads/x", R"({"email":"a@b"})", 422, "validation_failed", {}},
+      {"path id too long", "PUT", "/v1/leads/" + std::string(129, 'x'), R"({"name":"n"})", 400, "invalid_id", {}},
       {"bad campaign type", "PUT", "/v1/campaigns/x", R"({"name":"n","campaign_type":"fax"})", 422, "validation_failed", {}},
       {"bad endpoint url", "POST", "/v1/endpoints", R"({"url":"ftp://example.com"})", 422, "invalid_url", {}},
       {"unknown endpoint event", "POST", "/v1/endpoints", R"({"url":"http://127.0.0.1:9/","event_types":["nope"]})", 422, "unknown_event", {}},

@@ -58,6 +58,7 @@ TEST(RecordActivity, ChecksStoredStateAndWritesNothingOnAProblem) {
   hookline::testing::TempDir dir;
   auto store = store::OpenStore("sqlite:" + dir.File("db"));
   hookline::testing::SeedLinkedin(*store, 1000);
+  std::string message;
   auto problem_of = [&](ActivityRequest request) {
     Problem problem;
     store->Write([&](store::StoreTx& tx) {
@@ -65,6 +66,7 @@ TEST(RecordActivity, ChecksStoredStateAndWritesNothingOnAProblem) {
       if (auto* p = std::get_if<Problem>(&r)) problem = *p;
       return false;
     });
+    message = problem.message;
     return problem.code;
   };
   auto r = hookline::testing::InviteSent();
@@ -79,6 +81,8 @@ TEST(RecordActivity, ChecksStoredStateAndWritesNothingOnAProblem) {
   r = hookline::testing::InviteSent();
   r.spec = model::FindEvent("email-sent");
   EXPECT_EQ(problem_of(r), "channel_mismatch");
+  // Regression: it said "a email event".
+  EXPECT_EQ(message, "'email-sent' is an email event but campaign 'cccccccc-1111-2222-3333-cccccccccccc' is a linkedin campaign");
   store->Write([](store::StoreTx& tx) { return tx.UpsertLead(kCompany, {"loner", "Lone"}); });
   r = hookline::testing::InviteSent();
   r.lead_id = "loner";

@@ -26,6 +26,12 @@ std::optional<Problem> RequireId(const json::object& body, std::string_view key,
   return std::nullopt;
 }
 
+// "an email", "a linkedin": the article a channel's name takes in a message.
+std::string WithArticle(std::string_view channel) {
+  const bool vowel = !channel.empty() && std::string_view("aeiou").find(channel.front()) != std::string_view::npos;
+  return fmt::format("{} {}", vowel ? "an" : "a", channel);
+}
+
 bool Contains(const std::vector<std::string_view>& items, std::string_view item) {
   return std::find(items.begin(), items.end(), item) != items.end();
 }
@@ -130,9 +136,9 @@ std::variant<RecordedActivity, Problem> RecordActivity(store::StoreTx& tx,
   }
   if (campaign->campaign_type != spec.channel) {
     return Problem{422, "channel_mismatch",
-                   fmt::format("'{}' is a {} event but campaign '{}' is a {} campaign", spec.name,
-                               model::ChannelName(spec.channel), campaign->id,
-                               model::ChannelName(campaign->campaign_type))};
+                   fmt::format("'{}' is {} event but campaign '{}' is {} campaign", spec.name,
+                               WithArticle(model::ChannelName(spec.channel)), campaign->id,
+                               WithArticle(model::ChannelName(campaign->campaign_type)))};
   }
   auto enrollment = tx.GetEnrollment(company_id, request.campaign_id, request.lead_id);
   if (!enrollment) {
