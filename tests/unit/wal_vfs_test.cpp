@@ -105,5 +105,36 @@ TEST(WalVfs, EveryCommitIsInTheFileWhenCommitReturns) {
   sqlite3_close(reopened);
 }
 
+// The self-test that WalVfsName runs passes on the SQLite this was built with, so the
+// gathering VFS is the one in use.
+TEST(WalVfs, TheSelfTestPassesOnThisSqlite) {
+  ASSERT_NE(WalVfsName(), nullptr);
+  EXPECT_STREQ(WalVfsName(), "hookline");
+  EXPECT_EQ(CheckWalVfs(WalVfsName()), std::nullopt);
+}
+
+// A SQLite that wrote frames another way than the VFS expects (here: a VFS that takes the
+// frame header to be 32 bytes, so it never sees a commit frame complete and holds committed
+// frames back) fails the self-test: readers and a crash would miss commits.
+TEST(WalVfs, TheSelfTestCatchesFramesHeldPastTheirCommit) {
+  const char* misled = RegisterWalVfs("hookline-misled", 32);
+  const auto problem = CheckWalVfs(misled);
+  ASSERT_NE(problem, std::nullopt);
+  EXPECT_NE(problem->find("rows, not"), std::string::npos) << *problem;
+}
+
+TEST(WalVfs, AFailedSelfTestFallsBackToSqlitesOwnVfs) {
+  EXPECT_EQ(ChooseWalVfs("hookline", [](const char*) { return std::optional<std::string>("broken"); }), nullptr);
+  EXPECT_STREQ(ChooseWalVfs("hookline", [](const char*) { return std::optional<std::string>(); }), "hookline");
+  // A database opened with the fallback works as any other.
+  TempDir dir;
+  sqlite3* db = Open(dir.File("db"), ChooseWalVfs("hookline-misled", CheckWalVfs));
+  Exec(db, "PRAGMA journal_mode = WAL");
+  Exec(db, "CREATE TABLE t (x)");
+  Exec(db, "INSERT INTO t VALUES (1)");
+  EXPECT_EQ(Text(db, "SELECT count(*) FROM t"), "1");
+  sqlite3_close(db);
+}
+
 }  // namespace
 }  // namespace hookline::store::sqlite

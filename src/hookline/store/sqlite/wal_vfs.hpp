@@ -1,5 +1,9 @@
 #pragma once
 
+#include <functional>
+#include <optional>
+#include <string>
+
 namespace hookline::store::sqlite {
 
 //! The name of the SQLite VFS every hookline connection opens with, registered on first use.
@@ -11,6 +15,27 @@ namespace hookline::store::sqlite {
 //! commit is published to other connections and before any sync, so what other connections
 //! read and what survives a crash are those of the default VFS. Database, journal and
 //! temporary files are the default VFS's own.
+//!
+//! It relies on how SQLite writes WAL frames (a 24-byte header, then the page, in two
+//! calls), so on first use it checks itself with CheckWalVfs; where the check fails it
+//! warns once and returns nullptr, SQLite's default VFS (sqlite3_open_v2 takes either).
+//! Thread-safe.
 const char* WalVfsName();
+
+//! Registers a VFS of this kind named `name` (once; later calls return the first) that
+//! takes a WAL frame's header to be `frame_header_size` bytes written in a call of its own.
+//! WalVfsName registers "hookline" with SQLite's 24; tests register others to see the
+//! self-test fail. Returns the name. Throws std::runtime_error when SQLite refuses.
+const char* RegisterWalVfs(const char* name, int frame_header_size);
+
+//! Runs SQLite through `vfs` the way hookline does (WAL without syncs, spilled pages,
+//! transactions past the gather limit, a rollback) in a temporary folder, and checks after
+//! each commit that another connection on SQLite's default VFS sees it and that a crash
+//! would keep it. Returns what went wrong, or nullopt. Leaves no file behind.
+std::optional<std::string> CheckWalVfs(const char* vfs);
+
+//! `vfs` when `check(vfs)` finds nothing wrong; otherwise warns naming the problem and
+//! returns nullptr (SQLite's default VFS).
+const char* ChooseWalVfs(const char* vfs, const std::function<std::optional<std::string>(const char*)>& check);
 
 }  // namespace hookline::store::sqlite
