@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds hookline with AddressSanitizer + UndefinedBehaviorSanitizer and runs every test
-# (unit, integration against the real binary, the standardwebhooks cross-check), then fuzzes
-# the webhook parser for a short while. Installs missing Debian and npm packages.
+# (unit, integration against the real binary, the standardwebhooks cross-check, the README's
+# quick start), then builds with ThreadSanitizer and runs the unit and integration tests
+# again, then fuzzes the parsers for a short while. Warnings are errors in every build.
+# Installs missing Debian and npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh test
@@ -12,11 +14,18 @@ if [ ! -f tests/js/node_modules/standardwebhooks/package.json ]; then
   npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 fi
 
-cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHOOKLINE_SANITIZE=ON >/dev/null
+cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHOOKLINE_SANITIZE=ON -DHOOKLINE_WERROR=ON >/dev/null
 cmake --build build/asan -j"$jobs"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 ctest --test-dir build/asan --output-on-failure -j"$jobs" --timeout 600
+
+# ThreadSanitizer: the unit and integration tests again (the binary they start is built with
+# it too), optimized so that the races are looked for at a useful speed.
+cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOOKLINE_TSAN=ON -DHOOKLINE_WERROR=ON >/dev/null
+cmake --build build/tsan -j"$jobs" --target hookline unit_tests integration_tests
+TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
+  ctest --test-dir build/tsan --output-on-failure -j"$jobs" --timeout 600 -E readme_quickstart
 
 # libFuzzer on the parser, seeded with the reference examples.
 cmake -S . -B build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
