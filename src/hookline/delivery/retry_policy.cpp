@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include <fmt/format.h>
+
 namespace hookline::delivery {
 
 std::optional<RetryPolicy> RetryPolicy::Parse(std::string_view text, std::string* error) {
@@ -16,7 +18,7 @@ std::optional<RetryPolicy> RetryPolicy::Parse(std::string_view text, std::string
     while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
     auto d = ParseDuration(item);
     if (!d) {
-      if (error) *error = "'" + std::string(item) + "' is not a duration like 0s, 5s, 5m, 2h";
+      if (error) *error = fmt::format("'{}' is not a duration like 0s, 5s, 5m, 2h", item);
       return std::nullopt;
     }
     schedule.push_back(*d);

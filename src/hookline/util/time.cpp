@@ -56,7 +56,7 @@ bool Expect(std::string_view s, size_t& pos, char c) {
 std::optional<Millis> ParseIso8601(std::string_view s) {
   using namespace std::chrono;
   size_t pos = 0;
-  int y, mo, d, h, mi, sec;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
   if (!ReadDigits(s, pos, 4, y) || !Expect(s, pos, '-') || !ReadDigits(s, pos, 2, mo) ||
       !Expect(s, pos, '-') || !ReadDigits(s, pos, 2, d)) {
     return std::nullopt;
@@ -86,7 +86,7 @@ std::optional<Millis> ParseIso8601(std::string_view s) {
   } else if (s[pos] == '+' || s[pos] == '-') {
     const int sign = s[pos] == '-' ? -1 : 1;
     ++pos;
-    int oh, om;
+    int oh = 0, om = 0;
     if (!ReadDigits(s, pos, 2, oh)) return std::nullopt;
     if (pos < s.size() && s[pos] == ':') ++pos;
     if (!ReadDigits(s, pos, 2, om)) return std::nullopt;
