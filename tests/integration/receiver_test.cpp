@@ -326,6 +326,46 @@ TEST_F(ReceiverTest, AuthenticatesByTokenOrByStandardWebhooksSignature) {
   EXPECT_EQ(receiver->Api("GET", "/v1/leads", "wrong").status, 401);
 }
 
+// Senders hosted on Svix sign as Standard Webhooks do under other header names; they were
+// answered 401. Signed here by the npm svix library itself.
+TEST_F(ReceiverTest, SvixHeadersAreVerifiedAndDedupedLikeWebhookHeaders) {
+  const std::string secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+  auto source = CreateSource(Db(), {"--secret", secret});
+  auto receiver = StartReceiver(Db());
+  const std::string url = receiver->base_url() + std::string(source.at("ingest_path").as_string());
+  auto send = [&](const std::string& with_secret, const std::string& msg_id, const std::string& event) {
+    std::string out, err;
+    EXPECT_EQ(RunCommand({"/usr/bin/env", "node", JsDir() + "/send_svix.cjs", url, with_secret, msg_id,
+                          TestDataDir() + "/examples/" + event + ".json"},
+                         &out, &err),
+              0)
+        << err;
+    return out;
+  };
+  const std::string first = send(secret, "msg_svix_1", "invite-sent");
+  ASSERT_TRUE(first.starts_with("200 {\"status\":\"accepted\"")) << first;
+  const std::string first_id(json::parse(first.substr(4)).at("id").as_string());
+  // The same svix-id with another body is the same message sent again.
+  const std::string again = send(secret, "msg_svix_1", "invite-accepted");
+  ASSERT_TRUE(again.starts_with("200 ")) << again;
+  EXPECT_EQ(json::parse(again.substr(4)), json::parse(R"({"status":"duplicate","id":")" + first_id + "\"}"));
+  EXPECT_TRUE(send(secret, "msg_svix_2", "invite-accepted").starts_with("200 {\"status\":\"accepted\""));
+  // Signed with another secret, or stale: refused, as with webhook-* headers.
+  EXPECT_TRUE(send("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_svix_3", "message-sent").starts_with("401 "));
+  auto stale = Call("POST", url, ReadExample("message-sent"),
+                    {"svix-id: msg_x", "svix-timestamp: 1614265330",
+                     "svix-signature: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="});
+  EXPECT_EQ(stale.status, 401);
+  EXPECT_NE(stale.body.find("too old"), std::string::npos) << stale.body;
+  EXPECT_EQ(Call("POST", url, ReadExample("message-sent")).status, 401);  // no headers of either set
+
+  auto received = All(*receiver, "/v1/received");
+  ASSERT_EQ(received.size(), 2u);  // the two accepted, nothing else
+  auto one = Query(*receiver, "/v1/received/" + first_id).Json();
+  EXPECT_EQ(one.at("headers").at("svix-id"), "msg_svix_1");
+  EXPECT_EQ(one.at("event"), "invite-sent");
+}
+
 TEST_F(ReceiverTest, MutatedPayloadsGetTheRightStatusAndNothingValidIsLost) {
   auto source = CreateSource(Db());
   auto receiver = StartReceiver(Db());

@@ -40,6 +40,25 @@ TEST(DedupeKey, FieldsThenWebhookIdThenBodyHash) {
   EXPECT_NE(DedupeKey(by_fields, request, &other), key);
 }
 
+// Svix-hosted senders name the Standard Webhooks headers svix-*: read when no webhook-*
+// header is there, and never mixed with the webhook-* ones.
+TEST(SignatureHeadersOf, SvixHeadersWhenNoWebhookHeaders) {
+  http::Request request;
+  request.headers = {{"svix-id", "msg_s"}, {"svix-timestamp", "1700000000"}, {"svix-signature", "v1,c3Zp"}};
+  SignatureHeaders h = SignatureHeadersOf(request);
+  EXPECT_EQ(h.id, "msg_s");
+  EXPECT_EQ(h.timestamp, "1700000000");
+  EXPECT_EQ(h.signature, "v1,c3Zp");
+  EXPECT_EQ(DedupeKey(store::SourceRecord{}, request, nullptr), "id:msg_s");
+
+  request.headers.emplace_back("webhook-id", "msg_w");
+  h = SignatureHeadersOf(request);
+  EXPECT_EQ(h.id, "msg_w");
+  EXPECT_EQ(h.timestamp, "");  // not svix-timestamp: one set or the other
+  EXPECT_EQ(h.signature, "");
+  EXPECT_EQ(DedupeKey(store::SourceRecord{}, request, nullptr), "id:msg_w");
+}
+
 //! Stores `body` as the accepted webhook number `n` of source "src".
 void InsertAccepted(store::StoreTx& tx, int n, const std::string& body) {
   store::ReceivedRecord r;
