@@ -101,6 +101,8 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--what", export_options.what, "received | leads | replies")->required();
   export_cmd->add_option("--format", export_options.format, "jsonl | csv")->capture_default_str();
   export_cmd->add_option("--since", export_options.since, "Only what arrived (received) or was replied (replies) since");
+  export_cmd->add_option("--company-id", export_options.company_id,
+                         "Only this company's leads or replies (the payloads' company_id; \"\" for none)");
   export_cmd->add_option("--db", export_options.db, "Database: sqlite:PATH")
       ->envname("HOOKLINE_DB")->capture_default_str();
 

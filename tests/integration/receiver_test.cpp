@@ -326,6 +326,46 @@ TEST_F(ReceiverTest, AuthenticatesByTokenOrByStandardWebhooksSignature) {
   EXPECT_EQ(receiver->Api("GET", "/v1/leads", "wrong").status, 401);
 }
 
+// Senders hosted on Svix sign as Standard Webhooks do under other header names; they were
+// answered 401. Signed here by the npm svix library itself.
+TEST_F(ReceiverTest, SvixHeadersAreVerifiedAndDedupedLikeWebhookHeaders) {
+  const std::string secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+  auto source = CreateSource(Db(), {"--secret", secret});
+  auto receiver = StartReceiver(Db());
+  const std::string url = receiver->base_url() + std::string(source.at("ingest_path").as_string());
+  auto send = [&](const std::string& with_secret, const std::string& msg_id, const std::string& event) {
+    std::string out, err;
+    EXPECT_EQ(RunCommand({"/usr/bin/env", "node", JsDir() + "/send_svix.cjs", url, with_secret, msg_id,
+                          TestDataDir() + "/examples/" + event + ".json"},
+                         &out, &err),
+              0)
+        << err;
+    return out;
+  };
+  const std::string first = send(secret, "msg_svix_1", "invite-sent");
+  ASSERT_TRUE(first.starts_with("200 {\"status\":\"accepted\"")) << first;
+  const std::string first_id(json::parse(first.substr(4)).at("id").as_string());
+  // The same svix-id with another body is the same message sent again.
+  const std::string again = send(secret, "msg_svix_1", "invite-accepted");
+  ASSERT_TRUE(again.starts_with("200 ")) << again;
+  EXPECT_EQ(json::parse(again.substr(4)), json::parse(R"({"status":"duplicate","id":")" + first_id + "\"}"));
+  EXPECT_TRUE(send(secret, "msg_svix_2", "invite-accepted").starts_with("200 {\"status\":\"accepted\""));
+  // Signed with another secret, or stale: refused, as with webhook-* headers.
+  EXPECT_TRUE(send("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_svix_3", "message-sent").starts_with("401 "));
+  auto stale = Call("POST", url, ReadExample("message-sent"),
+                    {"svix-id: msg_x", "svix-timestamp: 1614265330",
+                     "svix-signature: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="});
+  EXPECT_EQ(stale.status, 401);
+  EXPECT_NE(stale.body.find("too old"), std::string::npos) << stale.body;
+  EXPECT_EQ(Call("POST", url, ReadExample("message-sent")).status, 401);  // no headers of either set
+
+  auto received = All(*receiver, "/v1/received");
+  ASSERT_EQ(received.size(), 2u);  // the two accepted, nothing else
+  auto one = Query(*receiver, "/v1/received/" + first_id).Json();
+  EXPECT_EQ(one.at("headers").at("svix-id"), "msg_svix_1");
+  EXPECT_EQ(one.at("event"), "invite-sent");
+}
+
 TEST_F(ReceiverTest, MutatedPayloadsGetTheRightStatusAndNothingValidIsLost) {
   auto source = CreateSource(Db());
   auto receiver = StartReceiver(Db());
@@ -373,7 +413,11 @@ TEST_F(ReceiverTest, MutatedPayloadsGetTheRightStatusAndNothingValidIsLost) {
   ASSERT_EQ(rejected.size(), 3u);
   EXPECT_FALSE(rejected[0].at("reason").as_string().empty());
   WaitProjected(*receiver);
-  auto lead = Query(*receiver, "/v1/leads/11111111-aaaa-bbbb-cccc-111111111111").Json().as_object();
+  // The copy without a company_id is its own company's (""), apart from the reference's.
+  EXPECT_EQ(Query(*receiver, "/v1/leads/11111111-aaaa-bbbb-cccc-111111111111").status, 409);
+  EXPECT_EQ(Query(*receiver, "/v1/leads/11111111-aaaa-bbbb-cccc-111111111111?company_id=").Json().at("company_id"), "");
+  auto lead = Query(*receiver, "/v1/leads/11111111-aaaa-bbbb-cccc-111111111111?company_id=" + std::string(kReferenceCompany))
+                  .Json().as_object();
   EXPECT_EQ(lead.at("campaigns").at(0).at("latest_status"), "Replied");  // newest event wins
   EXPECT_TRUE(lead.at("email").is_null());  // the newest payload did not carry it
   EXPECT_EQ(Query(*receiver, "/v1/leads/33333333-cccc-dddd-eeee-333333333333").status, 200);
@@ -411,6 +455,95 @@ TEST_F(ReceiverTest, AnUnreadableTimelineIsNamedAndAReplayMendsIt) {
   EXPECT_EQ(receiver->Api("POST", "/v1/replay", kApiToken, R"({"to": "projections"})").status, 202);
   ASSERT_TRUE(Eventually([&] { return Query(*receiver, lead).status == 200; }));
   EXPECT_EQ(Query(*receiver, lead).Json().at("campaigns").at(0).at("latest_status"), "Replied");
+}
+
+// Two companies sending lead "rahul" in campaign "q1" to one receiver were merged into one
+// lead (and one funnel). Each is its own now: lists name the company and filter by it, and a
+// lookup by id alone never answers with a merged lead.
+TEST_F(ReceiverTest, TwoCompaniesSendingTheSameLeadAreKeptApart) {
+  auto source = CreateSource(Db());
+  auto receiver = StartReceiver(Db());
+  const std::string path(source.at("ingest_path").as_string()), token(source.at("token").as_string());
+  // A reference example as `company` sends it about its own lead "rahul" in its campaign "q1".
+  auto as_company = [](const std::string& event, const std::string& company, const std::string& name) {
+    auto doc = json::parse(ReadExample(event)).as_object();
+    doc["company_id"] = company;
+    auto& data = doc["data"].as_object();
+    data["lead"].as_object()["id"] = "rahul";
+    data["lead"].as_object()["name"] = name;
+    data["campaign"].as_object()["id"] = "q1";
+    return json::serialize(doc);
+  };
+  for (const auto& body : {as_company("invite-sent", "company-a", "Rahul of A"),
+                           as_company("message-replied", "company-a", "Rahul of A"),
+                           as_company("invite-sent", "company-b", "Rahul of B"),
+                           as_company("invite-accepted", "company-b", "Rahul of B")}) {
+    ASSERT_EQ(PostToken(*receiver, path, token, body).status, 200);
+  }
+  WaitProjected(*receiver);
+
+  auto a = All(*receiver, "/v1/leads?company_id=company-a");
+  auto b = All(*receiver, "/v1/leads?company_id=company-b");
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(a[0].at("name"), "Rahul of A");
+  EXPECT_EQ(a[0].at("campaigns").at(0).at("latest_status"), "Replied");
+  EXPECT_EQ(b[0].at("name"), "Rahul of B");
+  EXPECT_EQ(b[0].at("campaigns").at(0).at("latest_status"), "Engaged");
+  EXPECT_EQ(a[0].as_object().if_contains("company_id") ? a[0].at("company_id") : nullptr, "company-a");
+  EXPECT_EQ(b[0].as_object().if_contains("company_id") ? b[0].at("company_id") : nullptr, "company-b");
+  std::vector<std::string> actions_of_b;
+  for (const auto& x : b[0].at("campaigns").at(0).at("activity").as_array()) actions_of_b.emplace_back(x.at("action").as_string());
+  // The union of B's histories only (the examples date the invite differently), nothing of A's.
+  EXPECT_EQ(actions_of_b, (std::vector<std::string>{"Send connection request", "Send connection request", "Invite Accepted"}));
+  EXPECT_TRUE(All(*receiver, "/v1/leads?company_id=company-c").empty());
+
+  // Every company's, a page at a time: each lead once, naming its company.
+  auto first = Query(*receiver, "/v1/leads?limit=1").Json().as_object();
+  ASSERT_EQ(first.at("data").as_array().size(), 1u);
+  EXPECT_EQ(first.at("data").at(0).at("company_id"), "company-a");
+  auto second = Query(*receiver, "/v1/leads?limit=1&after=" + std::string(first.at("next").as_string())).Json();
+  EXPECT_EQ(second.at("data").at(0).at("company_id"), "company-b");
+  EXPECT_EQ(second.at("data").at(0).at("id"), "rahul");
+  EXPECT_EQ(Query(*receiver, "/v1/leads?after=not-a-cursor").status, 400);
+
+  // By id alone: two companies have it, and they are not merged.
+  auto ambiguous = Query(*receiver, "/v1/leads/rahul");
+  EXPECT_EQ(ambiguous.status, 409);
+  EXPECT_EQ(ambiguous.Json().at("error").at("code"), "ambiguous_lead");
+  const std::string message(ambiguous.Json().at("error").at("message").as_string());
+  EXPECT_NE(message.find("'company-a', 'company-b'"), std::string::npos) << message;
+  EXPECT_NE(message.find("company_id"), std::string::npos) << message;
+  auto one = Query(*receiver, "/v1/leads/rahul?company_id=company-b").Json();
+  EXPECT_EQ(one.at("company_id"), "company-b");
+  EXPECT_EQ(one.at("name"), "Rahul of B");
+  EXPECT_EQ(Query(*receiver, "/v1/leads/rahul?company_id=company-c").status, 404);
+
+  // Funnels count each company's leads in its own campaign.
+  EXPECT_EQ(Query(*receiver, "/v1/campaigns/q1").Json().at("error").at("code"), "ambiguous_campaign");
+  EXPECT_EQ(Query(*receiver, "/v1/campaigns/q1?company_id=company-a").Json().at("funnel"),
+            json::parse(R"({"invited":1,"accepted":1,"messaged":1,"replied":1})"));
+  EXPECT_EQ(Query(*receiver, "/v1/campaigns/q1?company_id=company-b").Json().at("funnel"),
+            json::parse(R"({"invited":1,"accepted":1,"messaged":0,"replied":0})"));
+  auto campaigns = All(*receiver, "/v1/campaigns");
+  ASSERT_EQ(campaigns.size(), 2u);
+  EXPECT_EQ(campaigns[1].at("company_id"), "company-b");
+
+  // Replies: company A's only.
+  auto replies = All(*receiver, "/v1/replies");
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].at("company_id"), "company-a");
+  EXPECT_TRUE(All(*receiver, "/v1/replies?company_id=company-b").empty());
+
+  // The export filters by company too; the raw log is not per company.
+  std::string out, err;
+  ASSERT_EQ(RunCommand({BinaryPath(), "export", "--db", Db(), "--what", "leads", "--company-id", "company-b"}, &out, &err), 0)
+      << err;
+  EXPECT_EQ(json::parse(out).at("company_id"), "company-b");
+  ASSERT_EQ(RunCommand({BinaryPath(), "export", "--db", Db(), "--what", "replies", "--format", "csv"}, &out, &err), 0)
+      << err;
+  EXPECT_NE(out.find(",company-a\r\n"), std::string::npos) << out;
+  EXPECT_NE(RunCommand({BinaryPath(), "export", "--db", Db(), "--what", "received", "--company-id", "company-b"}, &out, &err), 0);
 }
 
 TEST_F(ReceiverTest, ASlowSenderIsCutOffAtTheReadTimeout) {
@@ -569,7 +702,7 @@ TEST_F(ReceiverTest, ExportsTheRawLogLeadsAndRepliesAsJsonlAndCsv) {
   ASSERT_EQ(run({"--what", "leads", "--format", "csv"}, &out), 0);
   auto rows = lines(out);
   ASSERT_EQ(rows.size(), 4u);  // header + three leads, one campaign each
-  EXPECT_EQ(rows[0], "lead_id,name,email,company_name,location,job_title,profile_url,campaign_id,latest_status,actions,first_action_at,last_action,last_action_at\r");
+  EXPECT_EQ(rows[0], "lead_id,name,email,company_name,location,job_title,profile_url,campaign_id,latest_status,actions,first_action_at,last_action,last_action_at,company_id\r");
   EXPECT_NE(out.find("11111111-aaaa-bbbb-cccc-111111111111,Rahul Sharma"), std::string::npos);
   // The examples give this lead's earlier actions at different times: the union has 10.
   EXPECT_NE(out.find(",Replied,10,2026-03-21T09:00:00.000Z,Message Replied,2026-03-24T14:20:00.000Z"), std::string::npos);

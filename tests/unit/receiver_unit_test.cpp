@@ -40,6 +40,25 @@ TEST(DedupeKey, FieldsThenWebhookIdThenBodyHash) {
   EXPECT_NE(DedupeKey(by_fields, request, &other), key);
 }
 
+// Svix-hosted senders name the Standard Webhooks headers svix-*: read when no webhook-*
+// header is there, and never mixed with the webhook-* ones.
+TEST(SignatureHeadersOf, SvixHeadersWhenNoWebhookHeaders) {
+  http::Request request;
+  request.headers = {{"svix-id", "msg_s"}, {"svix-timestamp", "1700000000"}, {"svix-signature", "v1,c3Zp"}};
+  SignatureHeaders h = SignatureHeadersOf(request);
+  EXPECT_EQ(h.id, "msg_s");
+  EXPECT_EQ(h.timestamp, "1700000000");
+  EXPECT_EQ(h.signature, "v1,c3Zp");
+  EXPECT_EQ(DedupeKey(store::SourceRecord{}, request, nullptr), "id:msg_s");
+
+  request.headers.emplace_back("webhook-id", "msg_w");
+  h = SignatureHeadersOf(request);
+  EXPECT_EQ(h.id, "msg_w");
+  EXPECT_EQ(h.timestamp, "");  // not svix-timestamp: one set or the other
+  EXPECT_EQ(h.signature, "");
+  EXPECT_EQ(DedupeKey(store::SourceRecord{}, request, nullptr), "id:msg_w");
+}
+
 //! Stores `body` as the accepted webhook number `n` of source "src".
 void InsertAccepted(store::StoreTx& tx, int n, const std::string& body) {
   store::ReceivedRecord r;
@@ -64,17 +83,17 @@ std::string ProjectAndRead(const std::vector<std::string>& bodies) {
   EXPECT_EQ(projector.CatchUp(), static_cast<int>(bodies.size()));
   std::string out;
   store->Read([&](store::StoreTx& tx) {
-    for (const auto& lead : tx.ListProjectedLeads(std::nullopt, std::nullopt, {std::nullopt, 100})) {
+    for (const auto& [company, lead] : tx.ListProjectedLeads(std::nullopt, std::nullopt, {std::nullopt, std::nullopt, 100})) {
       out += lead.id + "|" + lead.name + "|" + lead.email.value_or("-") + "\n";
-      for (const auto& e : tx.ProjectedEnrollments(lead.id)) {
+      for (const auto& e : tx.ProjectedEnrollments(company, lead.id)) {
         out += "  " + e.campaign_id + " " + e.latest_status.value_or("-") + "\n";
         for (const auto& a : e.activity) out += "    " + a.action + "@" + FormatIso8601(a.action_time) + "\n";
       }
     }
-    for (const auto& c : tx.ListProjectedCampaigns({std::nullopt, 100})) {
+    for (const auto& [company, c] : tx.ListProjectedCampaigns({std::nullopt, std::nullopt, 100})) {
       out += c.id + " " + std::to_string(c.total_leads) + "/" + std::to_string(c.complete_end_of_sequence) + "\n";
     }
-    for (const auto& r : tx.ListReplies(std::nullopt, 100, {})) out += "reply " + r.text.value_or("-") + "\n";
+    for (const auto& r : tx.ListReplies(std::nullopt, std::nullopt, 100, {})) out += "reply " + r.text.value_or("-") + "\n";
   });
   return out;
 }
@@ -119,6 +138,85 @@ TEST(Projector, MergesHistoriesAndSkipsWhatItCannotUse) {
             "reply yes\n");
 }
 
+// Two companies sending the same lead id in the same campaign id to one receiver were merged
+// into one lead, one campaign and one funnel. Each company's are now its own, and so are its
+// replies; a payload without a company_id is kept under the company "".
+TEST(Projector, KeepsCompaniesLeadsFunnelsAndRepliesApart) {
+  auto webhook = [](const std::string& company, const std::string& event, const std::string& at,
+                    const std::string& name, const std::string& status, const std::string& action,
+                    const std::string& campaign_name) {
+    const std::string company_field = company.empty() ? "" : R"("company_id":")" + company + R"(",)";
+    return R"({"event":")" + event + R"(",)" + company_field + R"("timestamp":")" + at +
+           R"(","data":{"actionData":{"replay_message":"reply from )" + name + R"("},"lead":{"id":"rahul","name":")" +
+           name + R"(","latest_status":")" + status + R"(","activity":[{"action":")" + action +
+           R"(","action_time":")" + at + R"("}]},"campaign":{"id":"C","name":")" + campaign_name +
+           R"(","campaign_type":"linkedin","total_leads":5},"sender":{"id":"S","name":")" + name + R"("}}})";
+  };
+  hookline::testing::TempDir dir;
+  auto store = store::OpenStore("sqlite:" + dir.File("db"));
+  store->Write([&](store::StoreTx& tx) {
+    int n = 0;
+    InsertAccepted(tx, n++, webhook("A", "invite-sent", "2026-03-21T09:00:00.000Z", "Rahul A", "Contacted",
+                                    "Send connection request", "A's campaign"));
+    InsertAccepted(tx, n++, webhook("B", "invite-sent", "2026-03-21T10:00:00.000Z", "Rahul B", "Contacted",
+                                    "Send connection request", "B's campaign"));
+    InsertAccepted(tx, n++, webhook("A", "message-replied", "2026-03-23T09:00:00.000Z", "Rahul A", "Replied",
+                                    "Message Replied", "A's campaign"));
+    InsertAccepted(tx, n++, webhook("B", "invite-accepted", "2026-03-22T09:00:00.000Z", "Rahul B", "Engaged",
+                                    "Invite Accepted", "B's campaign"));
+    InsertAccepted(tx, n++, webhook("", "invite-sent", "2026-03-24T09:00:00.000Z", "Rahul", "Contacted",
+                                    "Send connection request", "no one's campaign"));
+    return true;
+  });
+  Projector projector(*store);
+  ASSERT_EQ(projector.CatchUp(), 5);
+  store->Read([&](store::StoreTx& tx) {
+    std::vector<std::string> leads;
+    for (const auto& [company, lead] : tx.ListProjectedLeads(std::nullopt, std::nullopt, {std::nullopt, std::nullopt, 10})) {
+      leads.push_back(company + "/" + lead.id + "/" + lead.name);
+    }
+    EXPECT_EQ(leads, (std::vector<std::string>{"/rahul/Rahul", "A/rahul/Rahul A", "B/rahul/Rahul B"}));
+    EXPECT_EQ(tx.CompaniesWithProjectedLead("rahul"), (std::vector<std::string>{"", "A", "B"}));
+    EXPECT_TRUE(tx.CompaniesWithProjectedLead("nobody").empty());
+
+    auto timeline = [&](const std::string& company) {
+      std::string out;
+      for (const auto& e : tx.ProjectedEnrollments(company, "rahul")) {
+        out += e.campaign_id + " " + e.latest_status.value_or("-") + ":";
+        for (const auto& a : e.activity) out += " " + a.action;
+      }
+      return out;
+    };
+    EXPECT_EQ(timeline("A"), "C Replied: Send connection request Message Replied");
+    EXPECT_EQ(timeline("B"), "C Engaged: Send connection request Invite Accepted");
+    EXPECT_EQ(timeline(""), "C Contacted: Send connection request");
+
+    std::vector<std::string> campaigns;
+    for (const auto& [company, c] : tx.ListProjectedCampaigns({std::nullopt, std::nullopt, 10})) {
+      campaigns.push_back(company + "/" + c.id + "/" + c.name);
+    }
+    EXPECT_EQ(campaigns, (std::vector<std::string>{"/C/no one's campaign", "A/C/A's campaign", "B/C/B's campaign"}));
+    EXPECT_EQ(tx.CompaniesWithProjectedCampaign("C"), (std::vector<std::string>{"", "A", "B"}));
+    EXPECT_EQ(tx.GetProjectedCampaign("B", "C")->name, "B's campaign");
+    // The funnels: each company's lead counts in its own campaign only.
+    EXPECT_EQ(tx.CountProjectedLeadsWithAction("A", "C", {"Message Replied"}), 1);
+    EXPECT_EQ(tx.CountProjectedLeadsWithAction("B", "C", {"Message Replied"}), 0);
+    EXPECT_EQ(tx.CountProjectedLeadsWithAction("A", "C", {"Invite Accepted"}), 0);
+    EXPECT_EQ(tx.CountProjectedLeadsWithAction("B", "C", {"Invite Accepted"}), 1);
+    EXPECT_EQ(tx.CountProjectedLeadsWithAction("", "C", {"Send connection request"}), 1);
+
+    const auto replies = tx.ListReplies(std::nullopt, std::nullopt, 10, std::nullopt);
+    ASSERT_EQ(replies.size(), 1u);
+    EXPECT_EQ(replies[0].company_id, "A");
+    EXPECT_EQ(replies[0].text, "reply from Rahul A");
+    EXPECT_EQ(tx.ListReplies("A", std::nullopt, 10, std::nullopt).size(), 1u);
+    EXPECT_TRUE(tx.ListReplies("B", std::nullopt, 10, std::nullopt).empty());
+    EXPECT_EQ(tx.CountReplies("B", std::nullopt), 0);
+    EXPECT_EQ(tx.CountProjectedLeads("A"), 1);
+    EXPECT_EQ(tx.CountProjectedLeads(std::nullopt), 3);
+  });
+}
+
 // A batch of many webhooks reduced in memory gives what webhook-by-webhook projection gives,
 // and a second catch-up over the same log (the timeline memory now warm) changes nothing.
 TEST(Projector, ReducedBatchesEqualOneByOne) {
@@ -155,16 +253,16 @@ TEST(Projector, ReducedBatchesEqualOneByOne) {
   auto dump = [](store::Store& s) {
     std::string out;
     s.Read([&](store::StoreTx& tx) {
-      for (const auto& lead : tx.ListProjectedLeads(std::nullopt, std::nullopt, {std::nullopt, 100})) {
+      for (const auto& [company, lead] : tx.ListProjectedLeads(std::nullopt, std::nullopt, {std::nullopt, std::nullopt, 100})) {
         out += lead.id + "|" + lead.name + "|" + lead.email.value_or("-") + "|" + lead.job_title.value_or("-") + "\n";
-        for (const auto& e : tx.ProjectedEnrollments(lead.id)) {
+        for (const auto& e : tx.ProjectedEnrollments(company, lead.id)) {
           out += e.campaign_id + " " + e.latest_status.value_or("-") + " " + std::to_string(e.activity.size()) + "\n";
         }
       }
-      for (const auto& c : tx.ListProjectedCampaigns({std::nullopt, 100})) {
+      for (const auto& [company, c] : tx.ListProjectedCampaigns({std::nullopt, std::nullopt, 100})) {
         out += c.id + " " + c.name + " " + std::to_string(c.total_leads) + "\n";
       }
-      out += std::to_string(tx.CountReplies(std::nullopt)) + " replies\n";
+      out += std::to_string(tx.CountReplies(std::nullopt, std::nullopt)) + " replies\n";
     });
     return out;
   };
@@ -208,7 +306,7 @@ TEST(Projector, AnUnreadableTimelineStartsOverAndOthersStillProject) {
   // Until then, a read of it names what is damaged and how to rebuild it.
   store->Read([&](store::StoreTx& tx) {
     try {
-      tx.ProjectedEnrollments("L");
+      tx.ProjectedEnrollments("", "L");
       ADD_FAILURE() << "an unreadable timeline was read";
     } catch (const store::UnreadableValueError& e) {
       const std::string what = e.what();
@@ -221,11 +319,11 @@ TEST(Projector, AnUnreadableTimelineStartsOverAndOthersStillProject) {
   receive(webhook("M", "2026-03-22T10:00:00.000Z"));
   EXPECT_EQ(projector.CatchUp(), 2);
   store->Read([&](store::StoreTx& tx) {
-    const auto l = tx.ProjectedEnrollments("L");
+    const auto l = tx.ProjectedEnrollments("", "L");
     ASSERT_EQ(l.size(), 1u);
     ASSERT_EQ(l[0].activity.size(), 1u);  // the unreadable 21 March entry is gone
     EXPECT_EQ(FormatIso8601(l[0].activity[0].action_time), "2026-03-22T09:00:00.000Z");
-    const auto m = tx.ProjectedEnrollments("M");
+    const auto m = tx.ProjectedEnrollments("", "M");
     ASSERT_EQ(m.size(), 1u);
     EXPECT_EQ(m[0].campaign_id, "C");
   });

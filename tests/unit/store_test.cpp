@@ -16,6 +16,7 @@
 #include <mutex>
 #include <thread>
 
+#include "hookline/receiver/projector.hpp"
 #include "hookline/store/sqlite/lease_table.hpp"
 #include "hookline/store/sqlite/migrations.hpp"
 #include "hookline/store/sqlite/sqlite_connection.hpp"
@@ -234,6 +235,7 @@ TEST(SqliteStore, DataSurvivesReopenAndMigrationsRunOnce) {
 // A database as a hookline of schema `version` left it, for upgrade tests.
 std::unique_ptr<sqlite::Connection> DatabaseAtSchema(const std::string& path, int version) {
   auto db = std::make_unique<sqlite::Connection>(path, false);
+  sqlite::RegisterMigrationFunctions(*db);
   db->Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
            "applied_at INTEGER NOT NULL)");
   for (const auto& m : sqlite::Migrations()) {
@@ -313,9 +315,70 @@ TEST(SqliteStore, UpgradeFromSchema11CountsTheLastDaysAttemptsIntoStats) {
   });
 }
 
-// A receiver database of schema 6 (a row per timeline entry) upgrades in place: each lead's
-// entries in a campaign become its row's timeline, oldest first, with the catalog actions as
-// bits; an entry without a status row gets one; the funnel counts what it counted before.
+// A receiver database of schema 12, whose projections are keyed by lead alone (two companies'
+// lead "rahul" merged into one), upgrades to projections keyed by company as well: migration
+// 13 empties them and drops the checkpoint, and the projector (which a starting receiver
+// runs at once) rebuilds them from the stored raw log, each company's apart.
+TEST(SqliteStore, UpgradeFromSchema12RebuildsReceiverProjectionsPerCompany) {
+  TempDir dir;
+  const std::string path = dir.File("db");
+  auto webhook = [](const std::string& company, const std::string& name, const std::string& reply) {
+    return R"({"event":"message-replied","company_id":")" + company +
+           R"(","timestamp":"2026-03-24T10:15:00.000Z","data":{"actionData":{"replay_message":")" + reply +
+           R"("},"lead":{"id":"rahul","name":")" + name +
+           R"(","latest_status":"Replied"},"campaign":{"id":"C","name":"Q1"},"sender":{"id":"S","name":"s"}}})";
+  };
+  {
+    auto db = DatabaseAtSchema(path, 12);
+    auto& insert = db->Prepare(
+        "INSERT INTO received (id, source_id, dedupe_key, status, event, received_at, headers, body) "
+        "VALUES (?1, 'src', ?1, 'accepted', 'message-replied', 0, '[]', ?2)");
+    insert.Bind(1, "rcv_1").BindBlob(2, webhook("A", "Rahul A", "yes")).Run();
+    insert.Reset().Bind(1, "rcv_2").BindBlob(2, webhook("B", "Rahul B", "no")).Run();
+    db->ResetStatements();
+    // What schema 12 made of them: one lead, one campaign, the replies of one lead.
+    db->Exec(
+        "INSERT INTO rx_leads (id, name, version) VALUES ('rahul', 'Rahul B', 'v');"
+        "INSERT INTO rx_lead_campaigns (lead_id, campaign_id, latest_status, version, timeline, actions) "
+        "VALUES ('rahul', 'C', 'Replied', 'v', '[[\"Message Replied\",1774347300000]]', 8);"
+        "INSERT INTO rx_campaigns (id, name, campaign_type, total_leads, complete_end_of_sequence, version) "
+        "VALUES ('C', 'Q1', 'linkedin', 0, 0, 'v');"
+        "INSERT INTO rx_senders (id, name, email, version) VALUES ('S', 's', NULL, 'v');"
+        "INSERT INTO rx_replies (lead_id, campaign_id, replied_at, channel, event, text, received_id) VALUES "
+        "('rahul', 'C', 1774347300000, 'linkedin', 'message-replied', 'yes', 'rcv_1');"
+        "INSERT INTO projection_state (name, last_seq) VALUES ('receiver', 2);");
+  }
+  auto store = OpenStore("sqlite:" + path);
+  store->Read([](StoreTx& tx) {
+    EXPECT_EQ(tx.ProjectionCheckpoint(), 0);
+    EXPECT_EQ(tx.CountAcceptedAfter(0), 2);  // the raw log is kept
+    EXPECT_EQ(tx.CountProjectedLeads(std::nullopt), 0);
+    EXPECT_EQ(tx.CountReplies(std::nullopt, std::nullopt), 0);
+  });
+  receiver::Projector projector(*store);
+  EXPECT_EQ(projector.CatchUp(), 2);
+  store->Read([](StoreTx& tx) {
+    EXPECT_EQ(tx.ProjectionCheckpoint(), 2);
+    std::vector<std::string> leads;
+    for (const auto& row : tx.ListProjectedLeads(std::nullopt, std::nullopt, {})) {
+      leads.push_back(row.company_id + "/" + row.lead.name);
+    }
+    EXPECT_EQ(leads, (std::vector<std::string>{"A/Rahul A", "B/Rahul B"}));
+    for (const char* company : {"A", "B"}) {
+      EXPECT_EQ(tx.CountProjectedLeadsWithAction(company, "C", {"Message Replied"}), 1) << company;
+      const auto replies = tx.ListReplies(company, std::nullopt, 10, std::nullopt);
+      ASSERT_EQ(replies.size(), 1u) << company;
+      EXPECT_EQ(replies[0].text, std::string(company) == "A" ? "yes" : "no");
+    }
+    EXPECT_EQ(tx.CompaniesWithProjectedCampaign("C"), (std::vector<std::string>{"A", "B"}));
+  });
+}
+
+// A receiver database of schema 6 (a row per timeline entry) upgrades in place: migration 7
+// folds each lead's entries in a campaign into its row's timeline, oldest first, with the
+// catalog actions as bits; an entry without a status row gets one; the funnel counts what it
+// counted before. (Migration 13 then rebuilds the projections from the raw log: checked here
+// at schema 12, where migration 7's rows still are.)
 TEST(SqliteStore, UpgradeFromSchema6FoldsTimelineEntriesIntoEnrollmentRows) {
   TempDir dir;
   const std::string path = dir.File("db");
@@ -328,28 +391,26 @@ TEST(SqliteStore, UpgradeFromSchema6FoldsTimelineEntriesIntoEnrollmentRows) {
         "('L1', 'C', 'Message Replied', 300), ('L1', 'C', 'Send connection request', 100), "
         "('L1', 'C', 'Invite Accepted', 200), ('L1', 'C', 'Custom Step', 250), "
         "('L2', 'C', 'InMail', 50), ('L4', 'C', 'Send Message', 70);");
+    for (const auto& m : sqlite::Migrations()) {
+      if (m.version > 6 && m.version <= 12) db->Exec(m.sql);
+    }
   }
-  auto store = OpenStore("sqlite:" + path);
-  store->Read([](StoreTx& tx) {
-    auto l1 = tx.GetProjectedEnrollment("L1", "C");
-    ASSERT_TRUE(l1);
-    EXPECT_EQ(l1->latest_status, "Replied");
-    EXPECT_EQ(l1->version, "v9");
-    EXPECT_EQ(l1->timeline, (std::vector<model::Activity>{{"Send connection request", 100}, {"Invite Accepted", 200},
-                                                          {"Custom Step", 250}, {"Message Replied", 300}}));
-    EXPECT_TRUE(tx.GetProjectedEnrollment("L3", "C")->timeline.empty());
-    auto l4 = tx.GetProjectedEnrollment("L4", "C");  // had entries but no status row
-    ASSERT_TRUE(l4);
-    EXPECT_EQ(l4->latest_status, std::nullopt);
-    EXPECT_EQ(l4->version, "");
-    EXPECT_EQ(l4->timeline, (std::vector<model::Activity>{{"Send Message", 70}}));
-    EXPECT_EQ(tx.CountProjectedLeadsWithAction("C", {"Send Message", "InMail"}), 2);  // L2, L4
-    EXPECT_EQ(tx.CountProjectedLeadsWithAction("C", {"Invite Accepted"}), 1);
-    EXPECT_EQ(tx.CountProjectedLeadsWithAction("C", {"Custom Step"}), 1);  // not a catalog action
-    EXPECT_EQ(tx.CountProjectedLeadsWithAction("C", {"Mail Replied"}), 0);
-    EXPECT_EQ(tx.CountProjectedLeadsWithAction("other", {"Send Message"}), 0);
-  });
-  store.reset();
+  sqlite::Connection db(path, true);
+  auto rows = [&](const std::string& sql) {
+    std::vector<std::string> out;
+    auto& s = db.Prepare(sql);
+    while (s.Step()) out.push_back(s.Text(0));
+    db.ResetStatements();
+    return out;
+  };
+  EXPECT_EQ(rows("SELECT lead_id || ' ' || coalesce(latest_status, '-') || ' ' || version || ' ' || timeline || ' ' || "
+                 "actions FROM rx_lead_campaigns ORDER BY lead_id"),
+            (std::vector<std::string>{
+                R"(L1 Replied v9 [["Send connection request",100],["Invite Accepted",200],["Custom Step",250],)"
+                R"(["Message Replied",300]] 11)",
+                R"(L2 Contacted v1 [["InMail",50]] 16)",
+                "L3 - v1 [] 0",
+                R"(L4 -  [["Send Message",70]] 4)"}));  // had entries but no status row
   EXPECT_EQ(SchemaObjects(path, "rx_activity"), 0);
 }
 
@@ -461,10 +522,12 @@ TEST(SqliteStore, ProjectedFunnelCountsLeadsWithAnyOfTheActions) {
       for (int i = 0; i < 4; ++i) {
         if (lead & (1 << i)) e.timeline.push_back({labels[static_cast<std::size_t>(i)], 100 + i});
       }
-      tx.PutProjectedEnrollment("L" + std::to_string(lead), "C", e);
+      tx.PutProjectedEnrollment("c", "L" + std::to_string(lead), "C", e);
       timelines.push_back(e.timeline);
     }
-    tx.PutProjectedEnrollment("L0", "other", {std::nullopt, "v", {{"Send Message", 1}}});
+    tx.PutProjectedEnrollment("c", "L0", "other", {std::nullopt, "v", {{"Send Message", 1}}});
+    // Another company's lead in a campaign of the same id: counted in its own funnel only.
+    tx.PutProjectedEnrollment("d", "L0", "C", {std::nullopt, "v", {{"Send Message", 1}, {"Custom Step", 2}}});
     return true;
   });
   store->Read([&](StoreTx& tx) {
@@ -479,8 +542,11 @@ TEST(SqliteStore, ProjectedFunnelCountsLeadsWithAnyOfTheActions) {
           return std::find(actions.begin(), actions.end(), a.action) != actions.end();
         });
       }
-      EXPECT_EQ(tx.CountProjectedLeadsWithAction("C", actions), by_hand) << set;
+      EXPECT_EQ(tx.CountProjectedLeadsWithAction("c", "C", actions), by_hand) << set;
     }
+    EXPECT_EQ(tx.CountProjectedLeadsWithAction("d", "C", {"Send Message"}), 1);
+    EXPECT_EQ(tx.CountProjectedLeadsWithAction("d", "C", {"Custom Step"}), 1);
+    EXPECT_EQ(tx.CountProjectedLeadsWithAction("d", "C", {"InMail"}), 0);
   });
 }
 
@@ -548,7 +614,10 @@ TEST(SqliteStore, RawLogAndRepliesPageThroughEveryRowOnce) {
       r.body = "{}";
       tx.InsertReceived(r);
       // Replies with repeated times, so the cursor's tie-break columns matter.
-      tx.AddReply({"lead-" + std::to_string(i % 4), "camp", 5000 + i / 3, "email", "email-replied", "t", r.id});
+      // Two companies with the same lead and campaign ids: their replies of the same second
+      // are different rows.
+      tx.AddReply({"lead-" + std::to_string(i % 4), "camp", 5000 + i / 3, "email", "email-replied", "t", r.id,
+                   i % 5 == 0 ? "B" : "A"});
     }
     return true;
   });
@@ -575,12 +644,12 @@ TEST(SqliteStore, RawLogAndRepliesPageThroughEveryRowOnce) {
   EXPECT_EQ(page_received("a", 1010), unpaged_received("a", 1010));
   EXPECT_EQ(page_received("a", 1010).size(), 7u);  // 11, 13, ..., 23
 
-  auto page_replies = [&](std::optional<Millis> since) {
+  auto page_replies = [&](std::optional<Millis> since, std::optional<std::string> company = std::nullopt) {
     std::vector<std::string> ids;
     std::optional<ReplyRecord> after;
     for (;;) {
       std::vector<ReplyRecord> page;
-      store->Read([&](StoreTx& tx) { page = tx.ListReplies(since, 3, after); });
+      store->Read([&](StoreTx& tx) { page = tx.ListReplies(company, since, 3, after); });
       for (const auto& r : page) ids.push_back(r.received_id);
       if (page.size() < 3) return ids;
       after = page.back();
@@ -588,16 +657,28 @@ TEST(SqliteStore, RawLogAndRepliesPageThroughEveryRowOnce) {
   };
   std::vector<std::string> all_replies;
   store->Read([&](StoreTx& tx) {
-    for (const auto& r : tx.ListReplies(std::nullopt, 1000, std::nullopt)) all_replies.push_back(r.received_id);
+    for (const auto& r : tx.ListReplies(std::nullopt, std::nullopt, 1000, std::nullopt)) all_replies.push_back(r.received_id);
   });
   EXPECT_EQ(all_replies.size(), 25u);
   EXPECT_EQ(page_replies(std::nullopt), all_replies);
   std::vector<std::string> since_replies;
   store->Read([&](StoreTx& tx) {
-    for (const auto& r : tx.ListReplies(5004, 1000, std::nullopt)) since_replies.push_back(r.received_id);
+    for (const auto& r : tx.ListReplies(std::nullopt, 5004, 1000, std::nullopt)) since_replies.push_back(r.received_id);
   });
   EXPECT_EQ(since_replies.size(), 13u);  // replied_at 5004..5008: i = 12..24
   EXPECT_EQ(page_replies(5004), since_replies);
+  // One company's: the same order, the other company's left out.
+  for (const char* company : {"A", "B"}) {
+    std::vector<std::string> of_company;
+    for (const auto& id : since_replies) {
+      if ((std::stoi(id.substr(4)) % 5 == 0) == (std::string(company) == "B")) of_company.push_back(id);
+    }
+    EXPECT_EQ(page_replies(5004, company), of_company) << company;
+    store->Read([&](StoreTx& tx) {
+      EXPECT_EQ(tx.CountReplies(company, 5004), static_cast<std::int64_t>(of_company.size())) << company;
+    });
+  }
+  EXPECT_EQ(page_replies(std::nullopt, "C").size(), 0u);
 }
 
 // Requeueing by event, by endpoint, by both or by neither (each its own statement now)
@@ -1390,55 +1471,92 @@ TEST(SqliteStore, TheWalStartsOverUnderWritesThatNeverLetUp) {
   EXPECT_EQ(leads, static_cast<std::size_t>(kJobs));
 }
 
-// The receiver's lead list by campaign, by status, by both, and unfiltered: ordered by id,
-// paged with `after`, each lead once however many of its campaigns match.
+// The receiver's lead list by campaign, by status, by both, and unfiltered, for every company
+// or one: ordered by company and id, paged with `after`, each lead once however many of its
+// campaigns match, another company's lead of the same id its own row.
 TEST(SqliteStore, ProjectedLeadsFilterByCampaignAndStatusPageByPage) {
   TempDir dir;
   auto store = OpenStore("sqlite:" + dir.File("db"));
-  // lead-00..lead-29; lead i is in campaign A when i % 2 == 0 and in B when i % 3 == 0,
-  // Warm in A when i % 4 == 0 (else Cold), and Warm in B always.
+  // Company "a": lead-00..lead-29; lead i is in campaign A when i % 2 == 0 and in B when
+  // i % 3 == 0, Warm in A when i % 4 == 0 (else Cold), and Warm in B always. Company "b":
+  // lead i for i % 5 == 0, in its own campaign A, Cold.
+  auto in_a = [](int i, std::string_view campaign, std::optional<std::string_view> status) {
+    if (campaign == "A") return i % 2 == 0 && (!status || *status == (i % 4 == 0 ? "Warm" : "Cold"));
+    if (campaign == "B") return i % 3 == 0 && (!status || *status == "Warm");
+    return !status || (*status == "Warm" ? i % 4 == 0 || i % 3 == 0 : i % 2 == 0 && i % 4 != 0);
+  };
+  auto in_b = [](int i, std::string_view campaign, std::optional<std::string_view> status) {
+    return i % 5 == 0 && campaign != "B" && (!status || *status == "Cold");
+  };
   store->Write([](StoreTx& tx) {
     for (int i = 29; i >= 0; --i) {  // written out of id order
       const std::string id = fmt::format("lead-{:02}", i);
-      tx.PutProjectedLead({.id = id, .name = "L" + std::to_string(i)}, "v1");
-      if (i % 2 == 0) tx.PutProjectedEnrollment(id, "A", {.latest_status = i % 4 == 0 ? "Warm" : "Cold", .version = "v1", .timeline = {}});
-      if (i % 3 == 0) tx.PutProjectedEnrollment(id, "B", {.latest_status = "Warm", .version = "v1", .timeline = {}});
+      tx.PutProjectedLead("a", {.id = id, .name = "L" + std::to_string(i)}, "v1");
+      if (i % 2 == 0) tx.PutProjectedEnrollment("a", id, "A", {.latest_status = i % 4 == 0 ? "Warm" : "Cold", .version = "v1", .timeline = {}});
+      if (i % 3 == 0) tx.PutProjectedEnrollment("a", id, "B", {.latest_status = "Warm", .version = "v1", .timeline = {}});
+      if (i % 5 == 0) {
+        tx.PutProjectedLead("b", {.id = id, .name = "b's L" + std::to_string(i)}, "v1");
+        tx.PutProjectedEnrollment("b", id, "A", {.latest_status = "Cold", .version = "v1", .timeline = {}});
+      }
     }
     return true;
   });
-  auto expected = [](auto keep) {
+  // "company/lead" of the leads that match, in list order.
+  auto expected = [&](std::optional<std::string> company, std::string_view campaign,
+                      std::optional<std::string_view> status) {
     std::vector<std::string> ids;
-    for (int i = 0; i < 30; ++i) {
-      if (keep(i)) ids.push_back(fmt::format("lead-{:02}", i));
+    for (const auto& [name, keep] : {std::pair{std::string("a"), +in_a}, std::pair{std::string("b"), +in_b}}) {
+      if (company && *company != name) continue;
+      for (int i = 0; i < 30; ++i) {
+        if (keep(i, campaign, status)) ids.push_back(fmt::format("{}/lead-{:02}", name, i));
+      }
     }
     return ids;
   };
   // Every page of 4, joined, for the filter.
-  auto all_pages = [&](std::optional<std::string> campaign, std::optional<std::string> status) {
+  auto all_pages = [&](std::optional<std::string> company, std::optional<std::string> campaign,
+                       std::optional<std::string> status) {
     std::vector<std::string> ids;
-    std::optional<std::string> after;
-    for (int pages = 0; pages < 20; ++pages) {
-      std::vector<model::Lead> page;
-      store->Read([&](StoreTx& tx) { page = tx.ListProjectedLeads(campaign, status, {after, 4}); });
-      for (const auto& lead : page) ids.push_back(lead.id);
-      if (page.size() < 4) break;
-      after = page.back().id;
+    CompanyPage page{company, std::nullopt, 4};
+    for (int pages = 0; pages < 30; ++pages) {
+      std::vector<CompanyLead> leads;
+      store->Read([&](StoreTx& tx) { leads = tx.ListProjectedLeads(campaign, status, page); });
+      for (const auto& row : leads) ids.push_back(row.company_id + "/" + row.lead.id);
+      if (leads.size() < 4) break;
+      page.after.emplace(leads.back().company_id, leads.back().lead.id);
     }
     return ids;
   };
-  EXPECT_EQ(all_pages(std::nullopt, std::nullopt), expected([](int) { return true; }));
-  EXPECT_EQ(all_pages("A", std::nullopt), expected([](int i) { return i % 2 == 0; }));
-  EXPECT_EQ(all_pages("A", "Warm"), expected([](int i) { return i % 4 == 0; }));
-  EXPECT_EQ(all_pages("A", "Cold"), expected([](int i) { return i % 2 == 0 && i % 4 != 0; }));
-  EXPECT_EQ(all_pages("B", "Cold"), expected([](int) { return false; }));
-  EXPECT_EQ(all_pages(std::nullopt, "Warm"), expected([](int i) { return i % 4 == 0 || i % 3 == 0; }));
-  EXPECT_EQ(all_pages(std::nullopt, "Cold"), expected([](int i) { return i % 2 == 0 && i % 4 != 0; }));
-  EXPECT_EQ(all_pages("C", std::nullopt), expected([](int) { return false; }));
+  for (const std::optional<std::string>& company : {std::optional<std::string>{}, std::optional<std::string>{"a"},
+                                                    std::optional<std::string>{"b"}, std::optional<std::string>{"c"}}) {
+    const std::string which = company.value_or("every company");
+    EXPECT_EQ(all_pages(company, std::nullopt, std::nullopt), expected(company, "", std::nullopt)) << which;
+    EXPECT_EQ(all_pages(company, "A", std::nullopt), expected(company, "A", std::nullopt)) << which;
+    EXPECT_EQ(all_pages(company, "A", "Warm"), expected(company, "A", "Warm")) << which;
+    EXPECT_EQ(all_pages(company, "A", "Cold"), expected(company, "A", "Cold")) << which;
+    EXPECT_EQ(all_pages(company, "B", "Cold"), expected(company, "B", "Cold")) << which;
+    EXPECT_EQ(all_pages(company, std::nullopt, "Warm"), expected(company, "", "Warm")) << which;
+    EXPECT_EQ(all_pages(company, std::nullopt, "Cold"), expected(company, "", "Cold")) << which;
+    EXPECT_EQ(all_pages(company, "C", std::nullopt), std::vector<std::string>{}) << which;
+  }
+  EXPECT_EQ(all_pages(std::nullopt, std::nullopt, std::nullopt).size(), 36u);
   store->Read([](StoreTx& tx) {  // the lead's fields come with it
-    const auto leads = tx.ListProjectedLeads("B", "Warm", {"lead-02", 1});
+    auto leads = tx.ListProjectedLeads("B", "Warm", {std::nullopt, std::pair<std::string, std::string>{"a", "lead-02"}, 1});
     ASSERT_EQ(leads.size(), 1u);
-    EXPECT_EQ(leads[0].id, "lead-03");
-    EXPECT_EQ(leads[0].name, "L3");
+    EXPECT_EQ(leads[0].lead.id, "lead-03");
+    EXPECT_EQ(leads[0].lead.name, "L3");
+    leads = tx.ListProjectedLeads("A", std::nullopt, {"b", std::pair<std::string, std::string>{"b", "lead-00"}, 1});
+    ASSERT_EQ(leads.size(), 1u);
+    EXPECT_EQ(leads[0].company_id, "b");
+    EXPECT_EQ(leads[0].lead.name, "b's L5");
+    EXPECT_EQ(tx.GetProjectedLead("b", "lead-10")->name, "b's L10");
+    EXPECT_EQ(tx.GetProjectedLead("a", "lead-10")->name, "L10");
+    EXPECT_FALSE(tx.GetProjectedLead("b", "lead-11"));
+    EXPECT_EQ(tx.CompaniesWithProjectedLead("lead-10"), (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(tx.CompaniesWithProjectedLead("lead-11"), std::vector<std::string>{"a"});
+    EXPECT_EQ(tx.CountProjectedLeads("b"), 6);
+    EXPECT_EQ(tx.ProjectedEnrollments("b", "lead-00").size(), 1u);
+    EXPECT_EQ(tx.ProjectedEnrollments("a", "lead-00").size(), 2u);
   });
 }
 

@@ -46,6 +46,49 @@ json::object ReceivedView(const store::ReceivedRecord& r, bool with_body) {
   return o;
 }
 
+// ?company_id=: only that company's projections. Present but empty, it selects what came
+// in payloads without a company_id (kept under the company "").
+std::optional<std::string> CompanyParam(const RouteContext& ctx) {
+  auto v = ctx.Query("company_id");
+  return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
+}
+
+// The cursor of a list ordered by company, then id: hex of the last row's [company_id, id].
+json::value CompanyCursor(std::string_view company_id, std::string_view id) {
+  return json::value(crypto::HexEncode(json::serialize(json::array{json::string(company_id), json::string(id)})));
+}
+
+std::variant<store::CompanyPage, Problem> ParseCompanyPage(const RouteContext& ctx) {
+  auto list = ParseListParams(ctx);
+  if (auto* p = std::get_if<Problem>(&list)) return *p;
+  const auto& params = std::get<ListParams>(list);
+  store::CompanyPage page;
+  page.company_id = CompanyParam(ctx);
+  page.limit = params.limit;
+  if (params.after) {
+    boost::system::error_code ec;
+    auto decoded = crypto::HexDecode(*params.after);
+    auto cursor = decoded ? json::parse(*decoded, ec) : json::value();
+    const auto* pair = !ec ? cursor.if_array() : nullptr;
+    if (!pair || pair->size() != 2 || !(*pair)[0].is_string() || !(*pair)[1].is_string()) {
+      return Problem{400, "invalid_parameter", "'after' is not a cursor this API returned"};
+    }
+    page.after.emplace(std::string((*pair)[0].get_string()), std::string((*pair)[1].get_string()));
+  }
+  return page;
+}
+
+// A lookup by id alone that matches rows of several companies: they are never merged into
+// one answer; the caller names the company.
+http::Response Ambiguous(std::string_view what, std::string_view id, const std::vector<std::string>& companies) {
+  std::string named;
+  for (size_t i = 0; i < companies.size() && i < 5; ++i) named += fmt::format("{}'{}'", i ? ", " : "", companies[i]);
+  if (companies.size() > 5) named += ", ...";
+  return ProblemResponse({409, fmt::format("ambiguous_{}", what),
+                          fmt::format("{} '{}' exists in {} companies ({}): pass ?company_id= to choose one", what,
+                                      id, companies.size(), named)});
+}
+
 }  // namespace
 
 std::optional<std::string> SourceRequestProblem(const std::string& name,
@@ -269,53 +312,81 @@ void ReceiverApi::AddRoutes() {
     return JsonResponse(200, *view);
   }));
 
-  auto funnel_of = [](store::StoreTx& tx, const model::Campaign& c) {
+  // Projections are per company (the payload's company_id): funnels count one company's
+  // leads, lists name each row's company, and a lookup by id alone never merges companies.
+  auto funnel_of = [](store::StoreTx& tx, const std::string& company_id, const model::Campaign& c) {
     json::object funnel;
     for (const auto& stage : FunnelStages(c.campaign_type)) {
-      funnel[stage.name] = tx.CountProjectedLeadsWithAction(c.id, stage.actions);
+      funnel[stage.name] = tx.CountProjectedLeadsWithAction(company_id, c.id, stage.actions);
     }
     return funnel;
   };
+  auto not_seen = [](std::string_view what, std::string_view id, const std::optional<std::string>& company) {
+    return ProblemResponse(NotFound(company ? fmt::format("{} '{}' has not been seen in company '{}'", what, id, *company)
+                                            : fmt::format("{} '{}' has not been seen", what, id)));
+  };
   router_.Add("GET", "/v1/campaigns", authed([this, funnel_of](RouteContext& ctx) {
-    auto page = ParseListParams(ctx);
+    auto page = ParseCompanyPage(ctx);
     if (auto* p = std::get_if<Problem>(&page)) return ProblemResponse(*p);
-    const auto& p = std::get<ListParams>(page);
+    const auto& p = std::get<store::CompanyPage>(page);
     json::object list;
     store_.Read([&](store::StoreTx& tx) {
-      list = ListPage(tx.ListProjectedCampaigns({p.after, p.limit + 1}), p.limit,
-                      [&](const auto& c) { return CampaignView(c, funnel_of(tx, c)); }, [](const auto& x) { return json::value(x.id); });
+      list = ListPage(tx.ListProjectedCampaigns({p.company_id, p.after, p.limit + 1}), p.limit,
+                      [&](const store::CompanyCampaign& c) {
+                        return ProjectedCampaignView(c.company_id, c.campaign, funnel_of(tx, c.company_id, c.campaign));
+                      },
+                      [](const store::CompanyCampaign& c) { return CompanyCursor(c.company_id, c.campaign.id); });
     });
     return JsonResponse(200, list);
   }));
-  router_.Add("GET", "/v1/campaigns/{}", authed([this, funnel_of](RouteContext& ctx) {
+  router_.Add("GET", "/v1/campaigns/{}", authed([this, funnel_of, not_seen](RouteContext& ctx) {
+    const std::string& id = ctx.params[0];
+    const auto company = CompanyParam(ctx);
+    std::vector<std::string> companies;
     std::optional<json::object> view;
     store_.Read([&](store::StoreTx& tx) {
-      if (auto c = tx.GetProjectedCampaign(ctx.params[0])) view = CampaignView(*c, funnel_of(tx, *c));
+      companies = company ? std::vector<std::string>{*company} : tx.CompaniesWithProjectedCampaign(id);
+      if (companies.size() != 1) return;
+      if (auto c = tx.GetProjectedCampaign(companies[0], id)) {
+        view = ProjectedCampaignView(companies[0], *c, funnel_of(tx, companies[0], *c));
+      }
     });
-    if (!view) return ProblemResponse(NotFound(fmt::format("campaign '{}' has not been seen", ctx.params[0])));
+    if (companies.size() > 1) return Ambiguous("campaign", id, companies);
+    if (!view) return not_seen("campaign", id, company);
     return JsonResponse(200, *view);
   }));
   router_.Add("GET", "/v1/leads", authed([this](RouteContext& ctx) {
-    auto page = ParseListParams(ctx);
+    auto page = ParseCompanyPage(ctx);
     if (auto* p = std::get_if<Problem>(&page)) return ProblemResponse(*p);
-    const auto& p = std::get<ListParams>(page);
+    const auto& p = std::get<store::CompanyPage>(page);
     auto opt = [&](std::string_view key) -> std::optional<std::string> {
       auto v = ctx.Query(key);
       return v && !v->empty() ? std::optional<std::string>(std::string(*v)) : std::nullopt;
     };
     json::object list;
     store_.Read([&](store::StoreTx& tx) {
-      list = ListPage(tx.ListProjectedLeads(opt("campaign_id"), opt("status"), {p.after, p.limit + 1}), p.limit,
-                      [&](const auto& lead) { return LeadView(lead, tx.ProjectedEnrollments(lead.id), false); }, [](const auto& x) { return json::value(x.id); });
+      list = ListPage(tx.ListProjectedLeads(opt("campaign_id"), opt("status"), {p.company_id, p.after, p.limit + 1}), p.limit,
+                      [&](const store::CompanyLead& l) {
+                        return ProjectedLeadView(l.company_id, l.lead, tx.ProjectedEnrollments(l.company_id, l.lead.id));
+                      },
+                      [](const store::CompanyLead& l) { return CompanyCursor(l.company_id, l.lead.id); });
     });
     return JsonResponse(200, list);
   }));
-  router_.Add("GET", "/v1/leads/{}", authed([this](RouteContext& ctx) {
+  router_.Add("GET", "/v1/leads/{}", authed([this, not_seen](RouteContext& ctx) {
+    const std::string& id = ctx.params[0];
+    const auto company = CompanyParam(ctx);
+    std::vector<std::string> companies;
     std::optional<json::object> view;
     store_.Read([&](store::StoreTx& tx) {
-      if (auto l = tx.GetProjectedLead(ctx.params[0])) view = LeadView(*l, tx.ProjectedEnrollments(l->id), false);
+      companies = company ? std::vector<std::string>{*company} : tx.CompaniesWithProjectedLead(id);
+      if (companies.size() != 1) return;
+      if (auto l = tx.GetProjectedLead(companies[0], id)) {
+        view = ProjectedLeadView(companies[0], *l, tx.ProjectedEnrollments(companies[0], id));
+      }
     });
-    if (!view) return ProblemResponse(NotFound(fmt::format("lead '{}' has not been seen", ctx.params[0])));
+    if (companies.size() > 1) return Ambiguous("lead", id, companies);
+    if (!view) return not_seen("lead", id, company);
     return JsonResponse(200, *view);
   }));
   router_.Add("GET", "/v1/replies", authed([this](RouteContext& ctx) {
@@ -324,13 +395,13 @@ void ReceiverApi::AddRoutes() {
     auto since = ParseTimeParam(ctx, "since");
     if (auto* p = std::get_if<Problem>(&since)) return ProblemResponse(*p);
     const auto& p = std::get<ListParams>(page);
-    // The cursor is the last reply of the previous page: hex of [replied_at, lead, campaign, event].
+    // The cursor is the last reply of the previous page: hex of [replied_at, lead, campaign, event, company].
     std::optional<store::ReplyRecord> after;
     if (p.after) {
       boost::system::error_code ec;
       auto decoded = crypto::HexDecode(*p.after);
       auto cursor = decoded ? json::parse(*decoded, ec) : json::value();
-      if (!decoded || ec || !cursor.is_array() || cursor.as_array().size() != 4 || !cursor.as_array()[0].is_int64()) {
+      if (!decoded || ec || !cursor.is_array() || cursor.as_array().size() != 5 || !cursor.as_array()[0].is_int64()) {
         return ProblemResponse({400, "invalid_parameter", "'after' is not a cursor this API returned"});
       }
       const auto& a = cursor.as_array();
@@ -339,16 +410,17 @@ void ReceiverApi::AddRoutes() {
       after->lead_id = std::string(a[1].as_string());
       after->campaign_id = std::string(a[2].as_string());
       after->event = std::string(a[3].as_string());
+      after->company_id = std::string(a[4].as_string());
     }
     std::vector<store::ReplyRecord> items;
     store_.Read([&](store::StoreTx& tx) {
-      items = tx.ListReplies(std::get<std::optional<long long>>(since), p.limit + 1, after);
+      items = tx.ListReplies(CompanyParam(ctx), std::get<std::optional<long long>>(since), p.limit + 1, after);
     });
     return JsonResponse(200, ListPage(items, p.limit, [](const auto& r) { return ReplyView(r); },
                                       [](const store::ReplyRecord& r) {
                                         return json::value(crypto::HexEncode(json::serialize(json::array{
                                             r.replied_at, json::string(r.lead_id), json::string(r.campaign_id),
-                                            json::string(r.event)})));
+                                            json::string(r.event), json::string(r.company_id)})));
                                       }));
   }));
   router_.Add("GET", "/v1/projections", authed([this](RouteContext&) {

@@ -103,13 +103,37 @@ json::object AttemptView(const store::AttemptRecord& a) {
 }
 
 json::object ReplyView(const store::ReplyRecord& r) {
-  return {{"lead_id", r.lead_id},
+  return {{"company_id", r.company_id},
+          {"lead_id", r.lead_id},
           {"campaign_id", r.campaign_id},
           {"channel", Nullable(r.channel)},
           {"event", r.event},
           {"text", Nullable(r.text)},
           {"replied_at", FormatIso8601(r.replied_at)},
           {"received_id", r.received_id}};
+}
+
+namespace {
+// `view` with "company_id" right after its "id".
+json::object WithCompany(std::string_view company_id, json::object view) {
+  json::object o;
+  o.reserve(view.size() + 1);
+  for (auto& [key, value] : view) {
+    o.emplace(key, std::move(value));
+    if (key == "id") o.emplace("company_id", company_id);
+  }
+  return o;
+}
+}  // namespace
+
+json::object ProjectedLeadView(std::string_view company_id, const model::Lead& lead,
+                               const std::vector<model::Enrollment>& enrollments) {
+  return WithCompany(company_id, LeadView(lead, enrollments, false));
+}
+
+json::object ProjectedCampaignView(std::string_view company_id, const model::Campaign& campaign,
+                                   json::object funnel) {
+  return WithCompany(company_id, CampaignView(campaign, std::move(funnel)));
 }
 
 const std::vector<FunnelStage>& FunnelStages(model::Channel channel) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -21,6 +22,12 @@ boost::json::object EndpointView(const store::EndpointRecord& endpoint);
 boost::json::object EventSummaryView(const store::EventRecord& event);
 boost::json::object AttemptView(const store::AttemptRecord& attempt);
 boost::json::object ReplyView(const store::ReplyRecord& reply);
+//! The receiver's lead and campaign views: LeadView and CampaignView naming, after the id,
+//! the company whose webhooks they came from (`company_id`).
+boost::json::object ProjectedLeadView(std::string_view company_id, const model::Lead& lead,
+                                      const std::vector<model::Enrollment>& enrollments);
+boost::json::object ProjectedCampaignView(std::string_view company_id, const model::Campaign& campaign,
+                                          boost::json::object funnel);
 
 //! The funnel stages of a channel and the history actions that count for each.
 struct FunnelStage {

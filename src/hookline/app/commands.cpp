@@ -297,6 +297,9 @@ int RunExport(const ExportOptions& options) {
     since = ParseIso8601(*options.since);
     if (!since) throw std::invalid_argument("--since must be an ISO-8601 timestamp with an offset");
   }
+  if (options.company_id && *what == receiver::ExportWhat::kReceived) {
+    throw std::invalid_argument("--company-id applies to leads and replies: the raw log is not per company");
+  }
   auto store = store::OpenStore(options.db);
   const bool tty = ::isatty(STDERR_FILENO) == 1;
   receiver::ExportProgress progress;
@@ -309,7 +312,7 @@ int RunExport(const ExportOptions& options) {
                 << std::string(static_cast<size_t>(kWidth - filled), ' ') << "] " << done << "/" << total << std::flush;
     };
   }
-  const auto written = receiver::Export(*store, *what, *format, since, std::cout, progress);
+  const auto written = receiver::Export(*store, *what, *format, since, options.company_id, std::cout, progress);
   if (tty) std::cerr << "\n";
   spdlog::info("exported {} {}", written, options.what);
   return 0;

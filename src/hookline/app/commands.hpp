@@ -103,6 +103,7 @@ struct ExportOptions {
   std::string what;             //!< received | leads | replies
   std::string format = "jsonl";  //!< jsonl | csv
   std::optional<std::string> since;
+  std::optional<std::string> company_id;  //!< leads and replies of this company only
 };
 
 //! Writes the receiver's raw log, leads or replies to stdout; a progress bar on stderr when

@@ -1,5 +1,7 @@
 #include "hookline/receiver/export.hpp"
 
+#include <stdexcept>
+
 #include <boost/json.hpp>
 
 #include "hookline/api/views.hpp"
@@ -49,13 +51,17 @@ std::string CsvField(std::string_view value) {
 }
 
 std::int64_t Export(store::Store& store, ExportWhat what, ExportFormat format,
-                    std::optional<Millis> since, std::ostream& out, const ExportProgress& progress) {
+                    std::optional<Millis> since, const std::optional<std::string>& company_id,
+                    std::ostream& out, const ExportProgress& progress) {
+  if (what == ExportWhat::kReceived && company_id) {
+    throw std::invalid_argument("the raw log is not per company: a company id filters leads and replies only");
+  }
   const bool csv = format == ExportFormat::kCsv;
   std::int64_t total = 0;
   store.Read([&](store::StoreTx& tx) {
     total = what == ExportWhat::kReceived ? tx.CountReceived(since)
-            : what == ExportWhat::kLeads  ? tx.CountProjectedLeads()
-                                          : tx.CountReplies(since);
+            : what == ExportWhat::kLeads  ? tx.CountProjectedLeads(company_id)
+                                          : tx.CountReplies(company_id, since);
   });
   std::int64_t done = 0;
   if (what == ExportWhat::kReceived) {
@@ -90,20 +96,21 @@ std::int64_t Export(store::Store& store, ExportWhat what, ExportFormat format,
     if (csv) {
       CsvRow(out, {"lead_id", "name", "email", "company_name", "location", "job_title", "profile_url",
                    "campaign_id", "latest_status", "actions", "first_action_at", "last_action",
-                   "last_action_at"});
+                   "last_action_at", "company_id"});
     }
-    std::optional<std::string> after;
+    store::CompanyPage request{company_id, std::nullopt, kPage};
     for (;;) {
-      std::vector<std::pair<model::Lead, std::vector<model::Enrollment>>> page;
+      std::vector<std::pair<store::CompanyLead, std::vector<model::Enrollment>>> page;
       store.Read([&](store::StoreTx& tx) {
-        for (auto& lead : tx.ListProjectedLeads(std::nullopt, std::nullopt, {after, kPage})) {
-          auto enrollments = tx.ProjectedEnrollments(lead.id);
-          page.emplace_back(std::move(lead), std::move(enrollments));
+        for (auto& row : tx.ListProjectedLeads(std::nullopt, std::nullopt, request)) {
+          auto enrollments = tx.ProjectedEnrollments(row.company_id, row.lead.id);
+          page.emplace_back(std::move(row), std::move(enrollments));
         }
       });
-      for (const auto& [lead, enrollments] : page) {
+      for (const auto& [row, enrollments] : page) {
+        const model::Lead& lead = row.lead;
         if (!csv) {
-          out << json::serialize(api::LeadView(lead, enrollments, false)) << '\n';
+          out << json::serialize(api::ProjectedLeadView(row.company_id, lead, enrollments)) << '\n';
           continue;
         }
         for (const auto& e : enrollments) {
@@ -113,24 +120,26 @@ std::int64_t Export(store::Store& store, ExportWhat what, ExportFormat format,
                        e.campaign_id, OrEmpty(e.latest_status), std::to_string(e.activity.size()),
                        any ? FormatIso8601(e.activity.front().action_time) : "",
                        any ? e.activity.back().action : "",
-                       any ? FormatIso8601(e.activity.back().action_time) : ""});
+                       any ? FormatIso8601(e.activity.back().action_time) : "", row.company_id});
         }
       }
       done += static_cast<std::int64_t>(page.size());
       if (progress) progress(done, total);
       if (page.size() < static_cast<size_t>(kPage)) break;
-      after = page.back().first.id;
+      request.after.emplace(page.back().first.company_id, page.back().first.lead.id);
     }
   } else {
-    if (csv) CsvRow(out, {"lead_id", "campaign_id", "channel", "event", "text", "replied_at", "received_id"});
+    if (csv) {
+      CsvRow(out, {"lead_id", "campaign_id", "channel", "event", "text", "replied_at", "received_id", "company_id"});
+    }
     std::optional<store::ReplyRecord> after;
     for (;;) {
       std::vector<store::ReplyRecord> page;
-      store.Read([&](store::StoreTx& tx) { page = tx.ListReplies(since, kPage, after); });
+      store.Read([&](store::StoreTx& tx) { page = tx.ListReplies(company_id, since, kPage, after); });
       for (const auto& r : page) {
         if (csv) {
           CsvRow(out, {r.lead_id, r.campaign_id, OrEmpty(r.channel), r.event, OrEmpty(r.text),
-                       FormatIso8601(r.replied_at), r.received_id});
+                       FormatIso8601(r.replied_at), r.received_id, r.company_id});
         } else {
           out << json::serialize(api::ReplyView(r)) << '\n';
         }

@@ -22,9 +22,12 @@ using ExportProgress = std::function<void(std::int64_t done, std::int64_t total)
 
 //! Writes the raw log, the projected leads (CSV: one row per lead and campaign) or the
 //! replies to `out`, page by page (bounded memory). `since` filters received (received_at)
-//! and replies (replied_at). Returns the number of records written.
+//! and replies (replied_at); `company_id` leads and replies (the raw log is not per company:
+//! it must be nullopt there, else std::invalid_argument). Returns the number of records
+//! written.
 std::int64_t Export(store::Store& store, ExportWhat what, ExportFormat format,
-                    std::optional<Millis> since, std::ostream& out, const ExportProgress& progress);
+                    std::optional<Millis> since, const std::optional<std::string>& company_id,
+                    std::ostream& out, const ExportProgress& progress);
 
 //! One CSV field, quoted when it must be (RFC 4180).
 std::string CsvField(std::string_view value);

@@ -37,6 +37,17 @@ http::Response Unauthorized(std::string_view why) {
 
 }  // namespace
 
+SignatureHeaders SignatureHeadersOf(const http::Request& request) {
+  const auto webhook_id = request.Header("webhook-id");
+  const auto webhook_timestamp = request.Header("webhook-timestamp");
+  const auto webhook_signature = request.Header("webhook-signature");
+  if (webhook_id || webhook_timestamp || webhook_signature) {
+    return {webhook_id.value_or(""), webhook_timestamp.value_or(""), webhook_signature.value_or("")};
+  }
+  return {request.Header("svix-id").value_or(""), request.Header("svix-timestamp").value_or(""),
+          request.Header("svix-signature").value_or("")};
+}
+
 std::string DedupeKey(const store::SourceRecord& source, const http::Request& request,
                       const json::object* document) {
   if (!source.dedupe_fields.empty() && document != nullptr) {
@@ -48,7 +59,7 @@ std::string DedupeKey(const store::SourceRecord& source, const http::Request& re
     }
     return "fields:" + crypto::Sha256Hex(joined);
   }
-  if (auto id = request.Header("webhook-id"); id && !id->empty()) return "id:" + std::string(*id);
+  if (const auto id = SignatureHeadersOf(request).id; !id.empty()) return "id:" + std::string(id);
   return "sha256:" + crypto::Sha256Hex(request.body);
 }
 
@@ -84,10 +95,14 @@ void IngestAsync(store::Store& store, SourceCache& sources, const crypto::Secret
       return;
     }
     const signing::WebhookSecret keys[] = {*secret};
-    const auto outcome = signing::Verify(keys, request.Header("webhook-id").value_or(""),
-                                         request.Header("webhook-timestamp").value_or(""),
-                                         request.Header("webhook-signature").value_or(""), request.body,
+    const SignatureHeaders headers = SignatureHeadersOf(request);
+    const auto outcome = signing::Verify(keys, headers.id, headers.timestamp, headers.signature, request.body,
                                          now / 1000, kSignatureToleranceS);
+    if (outcome == signing::VerifyOutcome::kMissingHeaders) {
+      done(Unauthorized("sign it with webhook-id, webhook-timestamp and webhook-signature "
+                        "(or svix-id, svix-timestamp and svix-signature)"), {});
+      return;
+    }
     if (outcome != signing::VerifyOutcome::kValid) {
       done(Unauthorized(signing::DescribeOutcome(outcome)), {});
       return;

@@ -32,8 +32,7 @@ std::string Version(Millis timestamp, const json::value& content) {
 }  // namespace
 
 template <typename T>
-void ProjectionBatch::KeepNewest(std::map<std::string, Versioned<T>>& values, const std::string& key,
-                                 Versioned<T> candidate) {
+void ProjectionBatch::KeepNewest(std::map<Key, Versioned<T>>& values, const Key& key, Versioned<T> candidate) {
   auto [it, inserted] = values.try_emplace(key, candidate);
   if (!inserted && candidate.version > it->second.version) it->second = std::move(candidate);
 }
@@ -49,6 +48,7 @@ void ProjectionBatch::Add(const store::ReceivedRecord& record) {
   if (!event || event->type == model::EventType::kUnknown) return;
   const model::EventSpec& spec = model::SpecOf(event->type);
   const Millis ts = event->timestamp.value_or(0);
+  const std::string company = event->company_id.value_or("");
 
   const json::object* lead = event->LeadObject();
   const json::object* campaign = event->CampaignObject();
@@ -64,7 +64,7 @@ void ProjectionBatch::Add(const store::ReceivedRecord& record) {
     for (const char* k : {"profile_url", "email", "company_name", "location", "job_title", "profile_image"}) {
       if (auto v = Opt(*lead, k)) content[k] = *v;
     }
-    KeepNewest(leads_, profile.id, {profile, Version(ts, content)});
+    KeepNewest(leads_, {company, profile.id}, {profile, Version(ts, content)});
   }
   if (campaign_id) {
     model::Campaign c;
@@ -77,19 +77,20 @@ void ProjectionBatch::Add(const store::ReceivedRecord& record) {
     c.complete_end_of_sequence = model::IntField(*campaign, "complete_end_of_sequence").value_or(0);
     const json::object content{{"name", c.name}, {"total_leads", c.total_leads},
                                {"complete_end_of_sequence", c.complete_end_of_sequence}};
-    KeepNewest(campaigns_, c.id, {c, Version(ts, content)});
+    KeepNewest(campaigns_, {company, c.id}, {c, Version(ts, content)});
   }
   if (sender) {
     if (auto sender_id = Opt(*sender, "id")) {
       model::Sender sn{*sender_id, Opt(*sender, "name").value_or(""), Opt(*sender, "email")};
-      KeepNewest(senders_, sn.id,
+      KeepNewest(senders_, {company, sn.id},
                  {sn, Version(ts, json::object{{"name", sn.name}, {"email", sn.email ? json::value(*sn.email) : nullptr}})});
     }
   }
   if (lead_id && campaign_id) {
-    auto [it, inserted] = enrollments_.try_emplace(*lead_id + '\x1f' + *campaign_id);
+    auto [it, inserted] = enrollments_.try_emplace(company + '\x1f' + *lead_id + '\x1f' + *campaign_id);
     EnrollmentChange& enrollment = it->second;
     if (inserted) {
+      enrollment.company_id = company;
       enrollment.lead_id = *lead_id;
       enrollment.campaign_id = *campaign_id;
     }
@@ -130,28 +131,31 @@ void ProjectionBatch::Add(const store::ReceivedRecord& record) {
       reply.event = event->event;
       reply.text = action_data ? Opt(*action_data, text_field) : std::nullopt;
       reply.received_id = record.id;
+      reply.company_id = company;
       replies_.push_back(std::move(reply));
     }
   }
 }
 
 void ProjectionBatch::Apply(store::StoreTx& tx) const {
-  for (const auto& [id, lead] : leads_) tx.PutProjectedLead(lead.value, lead.version);
-  for (const auto& [id, campaign] : campaigns_) tx.PutProjectedCampaign(campaign.value, /*type_known=*/true, campaign.version);
-  for (const auto& [id, sender] : senders_) tx.PutProjectedSender(sender.value, sender.version);
+  for (const auto& [key, lead] : leads_) tx.PutProjectedLead(key.first, lead.value, lead.version);
+  for (const auto& [key, campaign] : campaigns_) {
+    tx.PutProjectedCampaign(key.first, campaign.value, /*type_known=*/true, campaign.version);
+  }
+  for (const auto& [key, sender] : senders_) tx.PutProjectedSender(key.first, sender.value, sender.version);
   for (const auto& [key, change] : enrollments_) {
     // Read, merge and write inside the job: a group commit may run it twice (Store::Write),
     // and each run must merge with what is stored then.
     std::optional<store::ProjectedEnrollment> stored;
     try {
-      stored = tx.GetProjectedEnrollment(change.lead_id, change.campaign_id);
+      stored = tx.GetProjectedEnrollment(change.company_id, change.lead_id, change.campaign_id);
     } catch (const store::UnreadableValueError& e) {
       // One damaged row must not stop every later webhook from being projected: the row
       // starts over from what this batch knows, and a replay rebuilds its whole history.
       spdlog::error(
-          "lead {} in campaign {}: the stored timeline cannot be read ({}); it is rewritten from "
-          "this webhook on. POST /v1/replay {{\"to\": \"projections\"}} rebuilds it from the raw log",
-          change.lead_id, change.campaign_id, e.what());
+          "lead {} in campaign {} of company '{}': the stored timeline cannot be read ({}); it is rewritten "
+          "from this webhook on. POST /v1/replay {{\"to\": \"projections\"}} rebuilds it from the raw log",
+          change.lead_id, change.campaign_id, change.company_id, e.what());
     }
     bool changed = !stored.has_value();
     store::ProjectedEnrollment next = stored ? std::move(*stored) : store::ProjectedEnrollment{};
@@ -167,7 +171,7 @@ void ProjectionBatch::Apply(store::StoreTx& tx) const {
       if (at == next.timeline.end() || *at != activity) next.timeline.insert(at, activity);
     }
     changed |= next.timeline.size() != before;
-    if (changed) tx.PutProjectedEnrollment(change.lead_id, change.campaign_id, next);
+    if (changed) tx.PutProjectedEnrollment(change.company_id, change.lead_id, change.campaign_id, next);
   }
   for (const auto& reply : replies_) tx.AddReply(reply);
 }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <utility>
 #include <string>
 #include <vector>
 #include <condition_variable>
@@ -16,7 +17,9 @@ namespace hookline::receiver {
 
 //! The projection writes of a batch of accepted webhooks, reduced in memory before they
 //! reach the store: of each value (lead, campaign, sender, status in a campaign) only the
-//! greatest version is kept, timelines and replies are sets. The store then keeps a value
+//! greatest version is kept, timelines and replies are sets. Every value is keyed by the
+//! payload's company_id as well ("" when it has none, or it is not a string): two companies'
+//! leads, campaigns, senders and replies never merge. The store then keeps a value
 //! only when its version beats the stored one, and a lead's timeline in a campaign is read,
 //! merged and written once per batch, so applying reduced batches gives the same
 //! projections as applying webhook by webhook, in any order. Not thread-safe.
@@ -33,19 +36,21 @@ class ProjectionBatch {
     T value;
     std::string version;
   };
+  //! A value's key: company_id, then its id.
+  using Key = std::pair<std::string, std::string>;
   //! What the batch says about one lead in one campaign.
   struct EnrollmentChange {
-    std::string lead_id, campaign_id;
+    std::string company_id, lead_id, campaign_id;
     Versioned<std::optional<std::string>> status;  //!< the newest; version "" until one is seen
     std::vector<model::Activity> entries;          //!< as sent; merged (and deduplicated) at Apply
   };
   template <typename T>
-  static void KeepNewest(std::map<std::string, Versioned<T>>& values, const std::string& key, Versioned<T> candidate);
+  static void KeepNewest(std::map<Key, Versioned<T>>& values, const Key& key, Versioned<T> candidate);
 
-  std::map<std::string, Versioned<model::Lead>> leads_;
-  std::map<std::string, Versioned<model::Campaign>> campaigns_;
-  std::map<std::string, Versioned<model::Sender>> senders_;
-  std::map<std::string, EnrollmentChange> enrollments_;  // by lead and campaign
+  std::map<Key, Versioned<model::Lead>> leads_;
+  std::map<Key, Versioned<model::Campaign>> campaigns_;
+  std::map<Key, Versioned<model::Sender>> senders_;
+  std::map<std::string, EnrollmentChange> enrollments_;  // by company, lead and campaign
   std::vector<store::ReplyRecord> replies_;
 };
 

@@ -254,6 +254,27 @@ struct ReplyRecord {
   std::string event;
   std::optional<std::string> text = std::nullopt;
   std::string received_id;
+  std::string company_id = "";  //!< the payload's company_id ("" when it had none)
+};
+
+//! A page of a receiver list of leads or campaigns, ordered by company, then id: every
+//! company's rows, or one company's, after the row (company_id, id) that ended the last page.
+struct CompanyPage {
+  std::optional<std::string> company_id = std::nullopt;  //!< only this company's rows
+  std::optional<std::pair<std::string, std::string>> after = std::nullopt;  //!< (company_id, id)
+  int limit = 50;
+};
+
+//! A projected lead, and the company whose webhooks it came from.
+struct CompanyLead {
+  std::string company_id;
+  model::Lead lead;
+};
+
+//! A projected campaign, and the company whose webhooks it came from.
+struct CompanyCampaign {
+  std::string company_id;
+  model::Campaign campaign;
 };
 
 //! One transaction's view of the store. Obtained only through Store::Read or Store::Write, used
@@ -375,40 +396,55 @@ class StoreTx {
   //! Empties every projection and resets the checkpoint (a rebuild from the raw log).
   virtual void ClearProjections() = 0;
 
-  // Receiver projections. PutProjectedLead, -Campaign and -Sender write only when `version`
-  // is greater than the stored one.
-  virtual void PutProjectedLead(const model::Lead& lead, std::string_view version) = 0;
+  // Receiver projections, each keyed by the payload's company_id ("" for payloads without
+  // one) as well: two companies' leads, campaigns, senders and replies never merge.
+  // PutProjectedLead, -Campaign and -Sender write only when `version` is greater than the
+  // stored one.
+  virtual void PutProjectedLead(std::string_view company_id, const model::Lead& lead,
+                                std::string_view version) = 0;
   //! The lead's row in the campaign, or nullopt.
-  virtual std::optional<ProjectedEnrollment> GetProjectedEnrollment(std::string_view lead_id,
+  virtual std::optional<ProjectedEnrollment> GetProjectedEnrollment(std::string_view company_id,
+                                                                    std::string_view lead_id,
                                                                     std::string_view campaign_id) = 0;
   //! Creates or replaces the lead's row in the campaign. The caller merged it with what
   //! GetProjectedEnrollment gave (the version rule above is the caller's to keep here).
-  virtual void PutProjectedEnrollment(std::string_view lead_id, std::string_view campaign_id,
+  virtual void PutProjectedEnrollment(std::string_view company_id, std::string_view lead_id,
+                                      std::string_view campaign_id,
                                       const ProjectedEnrollment& enrollment) = 0;
-  virtual void PutProjectedCampaign(const model::Campaign& campaign, bool type_known,
-                                    std::string_view version) = 0;
-  virtual void PutProjectedSender(const model::Sender& sender, std::string_view version) = 0;
+  virtual void PutProjectedCampaign(std::string_view company_id, const model::Campaign& campaign,
+                                    bool type_known, std::string_view version) = 0;
+  virtual void PutProjectedSender(std::string_view company_id, const model::Sender& sender,
+                                  std::string_view version) = 0;
   virtual void AddReply(const ReplyRecord& reply) = 0;
 
   // Receiver views.
-  virtual std::optional<model::Lead> GetProjectedLead(std::string_view id) = 0;
-  //! Leads ordered by id, optionally only those in `campaign_id` (with `status`).
-  virtual std::vector<model::Lead> ListProjectedLeads(const std::optional<std::string>& campaign_id,
+  virtual std::optional<model::Lead> GetProjectedLead(std::string_view company_id, std::string_view id) = 0;
+  //! The companies that have a projected lead `id`, in order (none, one, or more: lead ids
+  //! are only unique within a company).
+  virtual std::vector<std::string> CompaniesWithProjectedLead(std::string_view id) = 0;
+  //! Leads ordered by company and id, optionally only those in `campaign_id` (with `status`).
+  virtual std::vector<CompanyLead> ListProjectedLeads(const std::optional<std::string>& campaign_id,
                                                       const std::optional<std::string>& status,
-                                                      const PageRequest& page) = 0;
-  //! The lead's campaigns with status and merged timeline (oldest first).
-  virtual std::vector<model::Enrollment> ProjectedEnrollments(std::string_view lead_id) = 0;
-  virtual std::optional<model::Campaign> GetProjectedCampaign(std::string_view id) = 0;
-  virtual std::vector<model::Campaign> ListProjectedCampaigns(const PageRequest& page) = 0;
-  //! Distinct leads of the campaign whose merged timeline holds any of `actions`.
-  virtual std::int64_t CountProjectedLeadsWithAction(std::string_view campaign_id,
+                                                      const CompanyPage& page) = 0;
+  //! The lead's campaigns in its company, with status and merged timeline (oldest first).
+  virtual std::vector<model::Enrollment> ProjectedEnrollments(std::string_view company_id,
+                                                              std::string_view lead_id) = 0;
+  virtual std::optional<model::Campaign> GetProjectedCampaign(std::string_view company_id,
+                                                              std::string_view id) = 0;
+  //! The companies that have a projected campaign `id`, in order.
+  virtual std::vector<std::string> CompaniesWithProjectedCampaign(std::string_view id) = 0;
+  virtual std::vector<CompanyCampaign> ListProjectedCampaigns(const CompanyPage& page) = 0;
+  //! Distinct leads of the company's campaign whose merged timeline holds any of `actions`.
+  virtual std::int64_t CountProjectedLeadsWithAction(std::string_view company_id, std::string_view campaign_id,
                                                      const std::vector<std::string>& actions) = 0;
-  //! Sizes for progress reporting.
+  //! Sizes for progress reporting; `company_id` counts only that company's.
   virtual std::int64_t CountReceived(std::optional<Millis> since) = 0;
-  virtual std::int64_t CountProjectedLeads() = 0;
-  virtual std::int64_t CountReplies(std::optional<Millis> since) = 0;
-  //! Replies oldest first; `after` is the last reply of the previous page.
-  virtual std::vector<ReplyRecord> ListReplies(std::optional<Millis> since, int limit,
+  virtual std::int64_t CountProjectedLeads(const std::optional<std::string>& company_id) = 0;
+  virtual std::int64_t CountReplies(const std::optional<std::string>& company_id, std::optional<Millis> since) = 0;
+  //! Replies oldest first (then by company, lead, campaign, event), optionally only those of
+  //! `company_id`; `after` is the last reply of the previous page.
+  virtual std::vector<ReplyRecord> ListReplies(const std::optional<std::string>& company_id,
+                                               std::optional<Millis> since, int limit,
                                                const std::optional<ReplyRecord>& after) = 0;
 
   // Idempotency keys.

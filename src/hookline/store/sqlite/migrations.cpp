@@ -309,6 +309,49 @@ INSERT INTO endpoint_stats (endpoint_id, minute, bucket, attempts, succeeded)
   WHERE a.started_at >= ((SELECT MAX(started_at) FROM attempts) / 60000 - 1440) * 60000
   GROUP BY 1, 2, 3;
 )sql"},
+      // Two companies sending the same lead (or campaign) id were merged into one. The
+      // projections are rebuilt from the raw log rather than converted: their rows do not
+      // say which company they came from. Without a checkpoint, the projector starts over
+      // at the first webhook when the receiver starts. The by-campaign indexes lead with the
+      // campaign, so that a campaign's leads are found with or without a company; with a
+      // status, a company's page is one range of rx_lead_campaigns_by_campaign (the funnel
+      // still counts from it alone). Replies are keyed by company and time: one company's
+      // are read from the key, everyone's through rx_replies_by_time.
+      {13, "receiver projections keyed by the payload's company_id too; rebuilt from the raw log", R"sql(
+DROP TABLE rx_leads;
+DROP TABLE rx_lead_campaigns;
+DROP TABLE rx_campaigns;
+DROP TABLE rx_senders;
+DROP TABLE rx_replies;
+CREATE TABLE rx_leads (
+  company_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT, profile_url TEXT, email TEXT,
+  company_name TEXT, location TEXT, job_title TEXT, profile_image TEXT, version TEXT NOT NULL,
+  PRIMARY KEY (company_id, id)
+);
+CREATE TABLE rx_lead_campaigns (
+  company_id TEXT NOT NULL, lead_id TEXT NOT NULL, campaign_id TEXT NOT NULL, latest_status TEXT,
+  version TEXT NOT NULL, timeline TEXT NOT NULL DEFAULT '[]', actions INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (company_id, lead_id, campaign_id)
+) WITHOUT ROWID;
+CREATE INDEX rx_lead_campaigns_by_campaign ON rx_lead_campaigns (campaign_id, company_id, latest_status, lead_id, actions);
+CREATE INDEX rx_lead_campaigns_by_campaign_lead ON rx_lead_campaigns (campaign_id, company_id, lead_id);
+CREATE TABLE rx_campaigns (
+  company_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT, campaign_type TEXT, total_leads INTEGER,
+  complete_end_of_sequence INTEGER, version TEXT NOT NULL,
+  PRIMARY KEY (company_id, id)
+);
+CREATE TABLE rx_senders (
+  company_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT, email TEXT, version TEXT NOT NULL,
+  PRIMARY KEY (company_id, id)
+);
+CREATE TABLE rx_replies (
+  company_id TEXT NOT NULL, replied_at INTEGER NOT NULL, lead_id TEXT NOT NULL, campaign_id TEXT NOT NULL,
+  event TEXT NOT NULL, channel TEXT, text TEXT, received_id TEXT NOT NULL,
+  PRIMARY KEY (company_id, replied_at, lead_id, campaign_id, event)
+) WITHOUT ROWID;
+CREATE INDEX rx_replies_by_time ON rx_replies (replied_at);
+DELETE FROM projection_state WHERE name = 'receiver';
+)sql"},
   };
   return *migrations;
 }

@@ -91,28 +91,31 @@ class SqliteTx final : public StoreTx {
   std::int64_t CountAcceptedAfter(std::int64_t seq) override;
   void SetProjectionCheckpoint(std::int64_t seq) override;
   void ClearProjections() override;
-  void PutProjectedLead(const model::Lead& l, std::string_view version) override;
-  std::optional<ProjectedEnrollment> GetProjectedEnrollment(std::string_view lead_id,
+  void PutProjectedLead(std::string_view company_id, const model::Lead& l, std::string_view version) override;
+  std::optional<ProjectedEnrollment> GetProjectedEnrollment(std::string_view company_id, std::string_view lead_id,
                                                             std::string_view campaign_id) override;
-  void PutProjectedEnrollment(std::string_view lead_id, std::string_view campaign_id,
+  void PutProjectedEnrollment(std::string_view company_id, std::string_view lead_id, std::string_view campaign_id,
                               const ProjectedEnrollment& e) override;
-  void PutProjectedCampaign(const model::Campaign& c, bool type_known, std::string_view version) override;
-  void PutProjectedSender(const model::Sender& sn, std::string_view version) override;
+  void PutProjectedCampaign(std::string_view company_id, const model::Campaign& c, bool type_known,
+                            std::string_view version) override;
+  void PutProjectedSender(std::string_view company_id, const model::Sender& sn, std::string_view version) override;
   void AddReply(const ReplyRecord& r) override;
-  std::optional<model::Lead> GetProjectedLead(std::string_view id) override;
-  std::vector<model::Lead> ListProjectedLeads(const std::optional<std::string>& campaign_id,
+  std::optional<model::Lead> GetProjectedLead(std::string_view company_id, std::string_view id) override;
+  std::vector<std::string> CompaniesWithProjectedLead(std::string_view id) override;
+  std::vector<CompanyLead> ListProjectedLeads(const std::optional<std::string>& campaign_id,
                                               const std::optional<std::string>& status,
-                                              const PageRequest& page) override;
-  std::vector<model::Enrollment> ProjectedEnrollments(std::string_view lead_id) override;
-  std::optional<model::Campaign> GetProjectedCampaign(std::string_view id) override;
-  std::vector<model::Campaign> ListProjectedCampaigns(const PageRequest& page) override;
-  std::int64_t CountProjectedLeadsWithAction(std::string_view campaign_id,
+                                              const CompanyPage& page) override;
+  std::vector<model::Enrollment> ProjectedEnrollments(std::string_view company_id, std::string_view lead_id) override;
+  std::optional<model::Campaign> GetProjectedCampaign(std::string_view company_id, std::string_view id) override;
+  std::vector<std::string> CompaniesWithProjectedCampaign(std::string_view id) override;
+  std::vector<CompanyCampaign> ListProjectedCampaigns(const CompanyPage& page) override;
+  std::int64_t CountProjectedLeadsWithAction(std::string_view company_id, std::string_view campaign_id,
                                              const std::vector<std::string>& actions) override;
   std::int64_t CountReceived(std::optional<Millis> since) override;
-  std::int64_t CountProjectedLeads() override;
-  std::int64_t CountReplies(std::optional<Millis> since) override;
-  std::vector<ReplyRecord> ListReplies(std::optional<Millis> since, int limit,
-                                       const std::optional<ReplyRecord>& after) override;
+  std::int64_t CountProjectedLeads(const std::optional<std::string>& company_id) override;
+  std::int64_t CountReplies(const std::optional<std::string>& company_id, std::optional<Millis> since) override;
+  std::vector<ReplyRecord> ListReplies(const std::optional<std::string>& company_id, std::optional<Millis> since,
+                                       int limit, const std::optional<ReplyRecord>& after) override;
 
   // Idempotency keys: sqlite_tx_provider.cpp.
   std::optional<IdempotencyRecord> GetIdempotency(std::string_view company,
