@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh test
 jobs="$(nproc)"
 
-# The npm package that independently verifies our signatures (pinned by package-lock.json).
-if [ ! -f tests/js/node_modules/standardwebhooks/package.json ]; then
+# The npm packages that independently check our signatures (standardwebhooks) and sign as
+# Svix does (svix), pinned by package-lock.json.
+if [ ! -f tests/js/node_modules/standardwebhooks/package.json ] || [ ! -f tests/js/node_modules/svix/package.json ]; then
   npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 fi
 
