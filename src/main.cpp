@@ -28,6 +28,10 @@ void AddDeliveryFlags(CLI::App* cmd, hookline::app::DeliveryOptions& d) {
   cmd->add_option("--resolve", d.resolve,
                   "Pin HOST:PORT:ADDRESS for deliveries, like curl --resolve (repeatable)")
       ->envname("HOOKLINE_RESOLVE")->delimiter(',');
+  cmd->add_option("--delivery-proxy", d.delivery_proxy,
+                  "Send every delivery through this proxy URL, which must enforce the egress policy "
+                  "(the environment's http_proxy and the like are ignored)")
+      ->envname("HOOKLINE_DELIVERY_PROXY");
 }
 
 }  // namespace

@@ -7,8 +7,12 @@
 #include <set>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "hookline/http/client.hpp"
 #include "hookline/http/server.hpp"
+#include "harness.hpp"
 
 namespace hookline::http {
 namespace {
@@ -180,6 +184,90 @@ TEST_F(CurlSenderTest, RefusedAndUnreachableAddressesAreNamedErrors) {
   ASSERT_EQ(unreachable.size(), 1u);
   EXPECT_FALSE(unreachable[0].status);
   EXPECT_TRUE(unreachable[0].error);
+}
+
+// Every proxy variable libcurl reads, pointed at `proxy` (NO_PROXY cleared: an exemption for
+// 127.0.0.1 would let a sender that honours them pass the test).
+std::vector<std::pair<std::string, std::optional<std::string>>> ProxyEnvironment(const std::string& proxy) {
+  return {{"http_proxy", proxy}, {"HTTP_PROXY", proxy}, {"https_proxy", proxy}, {"HTTPS_PROXY", proxy},
+          {"all_proxy", proxy},  {"ALL_PROXY", proxy},  {"no_proxy", std::nullopt}, {"NO_PROXY", std::nullopt}};
+}
+
+// An inherited http_proxy or ALL_PROXY must not carry deliveries past the connect-time
+// address check (which would see only the proxy): the sender goes to the target itself.
+TEST_F(CurlSenderTest, ProxiesInTheEnvironmentAreIgnored) {
+  std::mutex mu;
+  std::vector<std::string> proxied;
+  Server proxy(ServerOptions{}, [&](Request request, Respond respond) {
+    {
+      std::lock_guard lock(mu);
+      proxied.push_back(request.target);
+    }
+    Response r;
+    r.status = 502;
+    respond(std::move(r));
+  });
+  proxy.Start();
+  std::atomic<int> direct{0};
+  StartServer([&](Request, Respond respond) {
+    ++direct;
+    respond(Response{});
+  });
+  itest::ScopedEnv env(ProxyEnvironment("http://127.0.0.1:" + std::to_string(proxy.port())));
+  CurlSenderOptions options;
+  std::vector<std::uint16_t> ports;
+  options.address_allowed = [&](const sockaddr* address) {
+    ports.push_back(ntohs(reinterpret_cast<const sockaddr_in*>(address)->sin_port));
+    return true;
+  };
+  auto sender = MakeCurlSender(options);
+  sender->Start(Post(1, base_ + "/hook"));
+  auto results = CollectAll(*sender, 1);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].status, 200) << results[0].error.value_or("");
+  EXPECT_EQ(direct.load(), 1);
+  EXPECT_EQ(ports, std::vector<std::uint16_t>{server_->port()});  // the address check saw the target
+  std::lock_guard lock(mu);
+  EXPECT_TRUE(proxied.empty()) << proxied.front();
+  proxy.Stop();
+}
+
+// A proxy given explicitly carries every request (also with NO_PROXY naming the target),
+// and the address check sees the proxy.
+TEST_F(CurlSenderTest, AnExplicitProxyCarriesEveryRequest) {
+  std::mutex mu;
+  std::vector<std::string> proxied;
+  Server proxy(ServerOptions{}, [&](Request request, Respond respond) {
+    {
+      std::lock_guard lock(mu);
+      proxied.push_back(request.target);
+    }
+    respond(Response{});
+  });
+  proxy.Start();
+  std::atomic<int> direct{0};
+  StartServer([&](Request, Respond respond) {
+    ++direct;
+    respond(Response{});
+  });
+  itest::ScopedEnv env({{"no_proxy", "127.0.0.1,localhost"}, {"NO_PROXY", "127.0.0.1,localhost"}});
+  CurlSenderOptions options;
+  options.proxy = "http://127.0.0.1:" + std::to_string(proxy.port());
+  std::vector<std::uint16_t> ports;
+  options.address_allowed = [&](const sockaddr* address) {
+    ports.push_back(ntohs(reinterpret_cast<const sockaddr_in*>(address)->sin_port));
+    return true;
+  };
+  auto sender = MakeCurlSender(options);
+  sender->Start(Post(1, base_ + "/hook"));
+  auto results = CollectAll(*sender, 1);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].status, 200) << results[0].error.value_or("");
+  EXPECT_EQ(direct.load(), 0);
+  EXPECT_EQ(ports, std::vector<std::uint16_t>{proxy.port()});
+  std::lock_guard lock(mu);
+  EXPECT_EQ(proxied, std::vector<std::string>{base_ + "/hook"});  // absolute form: a proxy request
+  proxy.Stop();
 }
 
 TEST_F(CurlSenderTest, WakeEndsAWaitFromAnotherThread) {

@@ -23,9 +23,14 @@ constexpr char kSender[] = "sender-1";
 class DeliveryEngineTest : public ::testing::Test {
  protected:
   //! A provider with a company, a campaign, a sender and `leads` enrolled leads lead-0.. .
-  void Start(std::vector<std::string> flags, int leads = 1) {
+  //! `env` is set for the provider's process only.
+  void Start(std::vector<std::string> flags, int leads = 1,
+             const std::vector<std::pair<std::string, std::optional<std::string>>>& env = {}) {
     key_ = CreateCompany(Db(), "A");
-    serve_ = std::make_unique<ServeProcess>(Db(), std::move(flags));
+    {
+      ScopedEnv scoped(env);
+      serve_ = std::make_unique<ServeProcess>(Db(), std::move(flags));
+    }
     ASSERT_EQ(Api("PUT", std::string("/v1/senders/") + kSender, R"({"name":"Ravi"})").status, 201);
     ASSERT_EQ(Api("PUT", std::string("/v1/campaigns/") + kCampaign, R"({"name":"C","campaign_type":"linkedin"})").status, 201);
     json::array items;
@@ -253,6 +258,39 @@ TEST_F(DeliveryEngineTest, UrlGuardChecksTheAddressConnectedTo) {
   EXPECT_NE(std::string(Attempt(d, 0).at("error").as_string()).find("refused to connect to 127.0.0.1"),
             std::string::npos) << json::serialize(d);
   EXPECT_TRUE(sink.Received().empty());
+}
+
+// libcurl honours http_proxy and ALL_PROXY: inherited by `hookline serve`, they carried every
+// delivery to the proxy, and the connect-time address check saw the proxy, not the target.
+TEST_F(DeliveryEngineTest, ProxiesInTheEnvironmentAreIgnored) {
+  Sink proxy;
+  const std::string proxy_url = proxy.url("");
+  Start({"--allow-private-endpoints", "--retry-schedule", "0s,1h"}, 1,
+        {{"http_proxy", proxy_url}, {"HTTP_PROXY", proxy_url}, {"https_proxy", proxy_url},
+         {"ALL_PROXY", proxy_url}, {"all_proxy", proxy_url}, {"no_proxy", std::nullopt},
+         {"NO_PROXY", std::nullopt}});
+  Sink sink;
+  Endpoint(sink.url());
+  auto d = DeliveryAfter(Post(), 1);
+  EXPECT_EQ(Attempt(d, 0).at("status_code"), 200) << json::serialize(d);
+  EXPECT_EQ(sink.Received().size(), 1u);
+  EXPECT_TRUE(proxy.Received().empty());
+}
+
+// --delivery-proxy carries every delivery; the proxy (here on loopback) is not refused by the
+// connect-time check, while the URLs saved are still checked.
+TEST_F(DeliveryEngineTest, DeliveryProxyCarriesEveryDelivery) {
+  Sink proxy;
+  Start({"--delivery-proxy", proxy.url(""), "--retry-schedule", "0s,1h"});
+  EXPECT_EQ(Api("POST", "/v1/endpoints", R"({"url":"http://127.0.0.1:9/hook"})").ErrorCode(), "invalid_url");
+  Endpoint("http://hooks.example.com/outboundry");
+  const std::string event_id = Post();
+  auto d = DeliveryAfter(event_id, 1);
+  EXPECT_EQ(Attempt(d, 0).at("status_code"), 200) << json::serialize(d);
+  auto received = proxy.Received();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0].target, "http://hooks.example.com/outboundry");
+  EXPECT_EQ(received[0].Header("webhook-id").value_or(""), event_id);
 }
 
 TEST_F(DeliveryEngineTest, RedeliverRecoverRotateAndStats) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -134,6 +135,17 @@ class TempDir {
 
  private:
   std::string path_;
+};
+
+//! Sets (or, given nullopt, unsets) environment variables until destroyed, then puts back
+//! what was there. Processes started meanwhile inherit them.
+class ScopedEnv {
+ public:
+  explicit ScopedEnv(const std::vector<std::pair<std::string, std::optional<std::string>>>& vars);
+  ~ScopedEnv();
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
 
 //! Polls `condition` until it holds or `timeout` passes (for state another process commits).

@@ -3,6 +3,9 @@
 #include "hookline/delivery/retry_policy.hpp"
 #include "hookline/delivery/url_guard.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 namespace hookline::delivery {
 namespace {
 
@@ -64,6 +67,98 @@ TEST(UrlGuard, RefusesPrivateAddressesInEverySpelling) {
            "http://0177.0.0.1/", "http://[ff02::1]/"}) {
     EXPECT_TRUE(CheckEndpointUrl(bad, false)) << bad;
     EXPECT_FALSE(CheckEndpointUrl(bad, true)) << bad;  // --allow-private-endpoints
+  }
+}
+
+// Every forbidden range, with one address inside (refused) and one just outside (allowed,
+// "" where both neighbours are forbidden ranges too), at save (CheckEndpointUrl) and at
+// connect (IsForbiddenSocketAddress, what libcurl's open-socket callback asks).
+struct RangeCase {
+  const char* range;
+  const char* inside;
+  const char* outside;
+};
+
+constexpr RangeCase kForbiddenRanges[] = {
+    {"0.0.0.0/8", "0.255.255.255", "1.0.0.0"},
+    {"10.0.0.0/8", "10.255.255.255", "11.0.0.0"},
+    {"100.64.0.0/10", "100.127.255.255", "100.128.0.0"},
+    {"100.64.0.0/10 (low end)", "100.64.0.0", "100.63.255.255"},
+    {"127.0.0.0/8", "127.0.0.1", "128.0.0.0"},
+    {"169.254.0.0/16", "169.254.169.254", "169.255.0.0"},
+    {"172.16.0.0/12", "172.31.255.255", "172.32.0.0"},
+    {"172.16.0.0/12 (low end)", "172.16.0.0", "172.15.255.255"},
+    {"192.0.0.0/24", "192.0.0.8", "192.0.1.0"},
+    {"192.0.2.0/24", "192.0.2.1", "192.0.3.0"},
+    {"192.88.99.0/24", "192.88.99.1", "192.88.100.0"},
+    {"192.168.0.0/16", "192.168.1.1", "192.169.0.0"},
+    {"198.18.0.0/15", "198.19.255.255", "198.20.0.0"},
+    {"198.18.0.0/15 (low end)", "198.18.0.0", "198.17.255.255"},
+    {"198.51.100.0/24", "198.51.100.7", "198.51.101.0"},
+    {"203.0.113.0/24", "203.0.113.9", "203.0.114.0"},
+    {"224.0.0.0/4", "224.0.0.1", "223.255.255.255"},
+    {"240.0.0.0/4", "240.0.0.1", ""},  // 224/4 below, the end of the space above
+    {"255.255.255.255/32", "255.255.255.255", ""},
+    {"::/128", "::", "::1:0:0"},
+    {"::1/128", "::1", "::1:0:0"},
+    {"::/96 by its IPv4", "::10.0.0.1", "::1:0:0"},
+    {"::ffff:0:0/96 by its IPv4", "::ffff:127.0.0.1", "::1:0:0:0"},
+    {"::ffff:0:0/96 (low end)", "::ffff:0.0.0.0", "::fffe:ffff:ffff"},
+    {"64:ff9b::/96 by its IPv4", "64:ff9b::a9fe:a9fe", "64:ff9b::1:0:0"},
+    {"64:ff9b:1::/48", "64:ff9b:1::808:808", "64:ff9b:2::"},
+    {"64:ff9b:1::/48 (low end)", "64:ff9b:1::", "64:ff9b:0:ffff:ffff:ffff:ffff:ffff"},
+    {"100::/64", "100::1", "100:0:0:1::"},
+    {"2001::/32", "2001:0:4136:e378:8000:63bf:3fff:fdd2", "2001:1::"},
+    {"2001:2::/48", "2001:2::1", "2001:2:1::"},
+    {"2001:db8::/32", "2001:db8::1", "2001:db9::"},
+    {"2001:db8::/32 (low end)", "2001:db8::", "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff"},
+    {"2002::/16 by its IPv4", "2002:a00:1::", "2003::"},
+    {"2002::/16 (low end)", "2002:7f00:1::1", "2001:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
+    {"3fff::/20", "3fff:fff:ffff::1", "3fff:1000::"},
+    {"fc00::/7", "fdff:ffff::1", "fe00::"},
+    {"fc00::/7 (low end)", "fc00::", "fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
+    {"fe80::/10", "fe80::1", "fe7f:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
+    {"fec0::/10", "fec0::1", ""},  // fe80::/10 below, ff00::/8 above
+    {"ff00::/8", "ff02::1", ""},   // fec0::/10 below, the end of the space above
+};
+
+// Inside a range judged by its embedded IPv4 address, with a public one: allowed.
+constexpr const char* kPublicEmbedded[] = {
+    "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1", "::8.8.8.8",
+};
+
+std::string UrlOf(const std::string& address) {
+  return address.find(':') == std::string::npos ? "http://" + address + "/hook"
+                                                 : "http://[" + address + "]/hook";
+}
+
+// The connect-time check, on the socket address libcurl would connect to.
+bool RefusedAtConnect(const std::string& address) {
+  sockaddr_storage storage{};
+  if (address.find(':') == std::string::npos) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&storage);
+    in->sin_family = AF_INET;
+    EXPECT_EQ(inet_pton(AF_INET, address.c_str(), &in->sin_addr), 1) << address;
+  } else {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    in6->sin6_family = AF_INET6;
+    EXPECT_EQ(inet_pton(AF_INET6, address.c_str(), &in6->sin6_addr), 1) << address;
+  }
+  return IsForbiddenSocketAddress(reinterpret_cast<const sockaddr*>(&storage));
+}
+
+TEST(UrlGuard, EveryForbiddenRangeIsRefusedAtSaveAndAtConnectAndItsNeighbourIsNot) {
+  for (const auto& c : kForbiddenRanges) {
+    EXPECT_TRUE(CheckEndpointUrl(UrlOf(c.inside), false)) << c.range << ": " << c.inside;
+    EXPECT_TRUE(RefusedAtConnect(c.inside)) << c.range << ": " << c.inside;
+    EXPECT_FALSE(CheckEndpointUrl(UrlOf(c.inside), true)) << c.range << ": " << c.inside;
+    if (*c.outside == '\0') continue;
+    EXPECT_FALSE(CheckEndpointUrl(UrlOf(c.outside), false)) << c.range << ": " << c.outside;
+    EXPECT_FALSE(RefusedAtConnect(c.outside)) << c.range << ": " << c.outside;
+  }
+  for (const char* address : kPublicEmbedded) {
+    EXPECT_FALSE(CheckEndpointUrl(UrlOf(address), false)) << address;
+    EXPECT_FALSE(RefusedAtConnect(address)) << address;
   }
 }
 

@@ -8,6 +8,8 @@
 #include <map>
 
 #include <boost/json.hpp>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "hookline/delivery/dispatcher.hpp"
 #include "hookline/signing/webhook_signature.hpp"
@@ -373,6 +375,121 @@ TEST_F(EngineTest, RotatedSecretSignsBesideTheNewOneUntilItExpires) {
   EXPECT_TRUE(verify(sender_.sent[0], new_secret));
   EXPECT_FALSE(verify(sender_.sent[1], secret_));  // expired
   EXPECT_TRUE(verify(sender_.sent[1], new_secret));
+}
+
+// Regression: with --attempt-timeout above 60 s, an attempt outlived its lease (attempt timeout
+// + 60 s, less the wait before sending): the delivery was claimed again while in flight and
+// sent twice, and the second send overwrote the first's in-flight entry, leaking a slot;
+// after max_in_flight_per_endpoint such leaks the endpoint stayed "at capacity". The leases
+// of deliveries held are now renewed.
+TEST_F(EngineTest, AnAttemptLongerThanItsLeaseKeepsTheLeaseAndItsSlot) {
+  const std::string url = AddEndpoint("ep_slow");
+  sender_.respond = [](const auto&) -> std::optional<http::OutboundResult> { return std::nullopt; };
+  DispatcherOptions options;
+  options.lease = 10'000;
+  options.attempt_timeout = 60'000;
+  options.max_in_flight_per_endpoint = 2;
+  auto dispatcher = Make({0}, options);
+  for (std::size_t cycle = 1; cycle <= 20; ++cycle) {
+    const std::string id = Record();
+    dispatcher->RunOnce(std::chrono::milliseconds{0});
+    ASSERT_EQ(sender_.SentTo(url), cycle) << "not sent: the endpoint is stuck at capacity";
+    for (int step = 0; step < 8; ++step) {  // 48 s in flight: the lease ran out four times over
+      clock_.Advance(6'000);
+      dispatcher->RunOnce(std::chrono::milliseconds{0});
+    }
+    ASSERT_EQ(sender_.SentTo(url), cycle) << "claimed again while in flight";
+    sender_.Release(200);
+    dispatcher->RunOnce(std::chrono::milliseconds{0});
+    ASSERT_EQ(DeliveryOf(id, "ep_slow").status, store::DeliveryStatus::kSucceeded);
+  }
+}
+
+// A delivery claimed again while its first attempt is in flight (its lease lost: a stalled
+// process, a store failover) is two attempts, each holding and freeing its own slot: before,
+// both were filed under the delivery id and one slot leaked per loss, until the endpoint
+// stayed "at capacity" for good.
+TEST_F(EngineTest, ADeliveryClaimedAgainWhileInFlightFreesBothSlots) {
+  const std::string url = AddEndpoint("ep_relost");
+  sender_.respond = [](const auto&) -> std::optional<http::OutboundResult> { return std::nullopt; };
+  DispatcherOptions options;
+  options.max_in_flight_per_endpoint = 2;
+  auto dispatcher = Make({0}, options);
+  for (std::size_t cycle = 1; cycle <= 20; ++cycle) {
+    const std::string id = Record();
+    dispatcher->RunOnce(std::chrono::milliseconds{0});
+    ASSERT_EQ(sender_.SentTo(url), 2 * cycle - 1) << "not sent: the endpoint is stuck at capacity";
+    const std::int64_t delivery_id = DeliveryOf(id, "ep_relost").id;
+    store_->Write([&](store::StoreTx& tx) {
+      tx.ReleaseLeases({delivery_id});  // the lease is lost behind the dispatcher's back
+      return true;
+    });
+    dispatcher->RunOnce(std::chrono::milliseconds{0});
+    ASSERT_EQ(sender_.SentTo(url), 2 * cycle);  // claimed and sent again
+    sender_.Release(200);
+    dispatcher->RunOnce(std::chrono::milliseconds{0});
+    ASSERT_EQ(DeliveryOf(id, "ep_relost").status, store::DeliveryStatus::kSucceeded);
+  }
+}
+
+// Captures what is logged through spdlog's default logger while it lives.
+class LogCapture {
+ public:
+  LogCapture() : sink_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(256)), previous_(spdlog::default_logger()) {
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink_));
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  //! The lines logged that contain every one of `parts`.
+  std::size_t Count(std::initializer_list<std::string_view> parts) const {
+    std::size_t n = 0;
+    for (const auto& line : sink_->last_formatted()) {
+      n += std::all_of(parts.begin(), parts.end(), [&](auto p) { return line.find(p) != std::string::npos; });
+    }
+    return n;
+  }
+
+ private:
+  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+// Regression: an endpoint secret sealed under another master key was re-claimed every lease,
+// forever, with nothing recorded. Now each try is a failed attempt (nothing is sent), on the
+// retry schedule, counted toward auto-disable, and logged once for the endpoint.
+TEST_F(EngineTest, ASecretThatCannotBeOpenedIsAFailedAttemptLoggedOnce) {
+  LogCapture log;
+  const crypto::SecretBox other_key{crypto::RandomBytes(32)};
+  AddEndpoint("ep_locked", [&](auto& ep) { ep.secret_sealed = other_key.Seal(secret_.ToString()); });
+  DispatcherOptions options;
+  options.disable_after = 3'600'000;
+  options.breaker_failures = 1000;
+  auto dispatcher = Make({0, 1'800'000, 1'800'000, 1'800'000}, options);
+  const std::string first = Record();
+  const std::string second = Record();
+  dispatcher->RunOnce(std::chrono::milliseconds{0});
+  EXPECT_TRUE(sender_.sent.empty());
+  for (const auto& event : {first, second}) {
+    const auto d = DeliveryOf(event, "ep_locked");
+    EXPECT_EQ(d.status, store::DeliveryStatus::kPending);
+    EXPECT_EQ(d.attempts, 1);
+    EXPECT_EQ(d.next_attempt_at, clock_.Now() + 1'800'000);  // the schedule's second wait
+    std::vector<store::AttemptRecord> attempts;
+    store_->Read([&](store::StoreTx& tx) { attempts = tx.ListAttempts(d.id); });
+    ASSERT_EQ(attempts.size(), 1u);
+    EXPECT_EQ(attempts[0].error, "the endpoint secret cannot be opened with this master key");
+    EXPECT_FALSE(attempts[0].status_code);
+  }
+  EXPECT_TRUE(Endpoint("ep_locked").failing_since);
+  dispatcher->RunOnce(std::chrono::milliseconds{0});  // nothing due: not claimed again
+  EXPECT_EQ(DeliveryOf(first, "ep_locked").attempts, 1);
+  clock_.Advance(1'800'000);
+  dispatcher->RunOnce(std::chrono::milliseconds{0});
+  clock_.Advance(1'800'000);
+  dispatcher->RunOnce(std::chrono::milliseconds{0});  // an hour of nothing but failures
+  EXPECT_EQ(DeliveryOf(first, "ep_locked").attempts, 3);
+  EXPECT_TRUE(Endpoint("ep_locked").disabled);
+  EXPECT_TRUE(sender_.sent.empty());
+  EXPECT_EQ(log.Count({"ep_locked", "cannot be opened"}), 1u);
 }
 
 TEST_F(EngineTest, StopHandsUnfinishedDeliveriesBack) {

@@ -856,6 +856,35 @@ TEST(SqliteStore, ClaimsLeaseDueDeliveriesOnce) {
   });
 }
 
+// A renewal extends only leases still held: one that ran out, or was given back or recorded,
+// is reported lost and left alone.
+TEST(SqliteStore, RenewLeasesExtendsOnlyLeasesStillHeld) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  hookline::testing::SeedLinkedin(*store, 1000);
+  store->Write([](StoreTx& tx) {
+    InsertEndpointOne(tx);
+    for (int i = 0; i < 3; ++i) provider::RecordActivity(tx, kCompany, hookline::testing::InviteSent(), 1000);
+    return true;
+  });
+  std::vector<ClaimedDelivery> claimed;
+  std::vector<std::int64_t> lost, late;
+  store->LeaseAsync([&](StoreTx& tx) {
+    claimed = tx.ClaimDueDeliveries(1000, 5000, {.limit = 2});
+    return true;
+  }, [](bool, std::exception_ptr) {});
+  store->Write([&](StoreTx& tx) {
+    EXPECT_EQ(claimed.size(), 2u);
+    tx.ReleaseLeases({claimed[1].delivery_id});
+    lost = tx.RenewLeases({claimed[0].delivery_id, claimed[1].delivery_id}, 3000, 9000);
+    EXPECT_EQ(tx.ClaimDueDeliveries(6000, 7000, {.limit = 10}).size(), 2u);  // not claimed[0]: renewed
+    late = tx.RenewLeases({claimed[0].delivery_id}, 9000, 20000);  // ran out at 9000
+    return true;
+  });
+  EXPECT_EQ(lost, std::vector<std::int64_t>{claimed[1].delivery_id});
+  EXPECT_EQ(late, std::vector<std::int64_t>{claimed[0].delivery_id});
+}
+
 // An endpoint's stats read its own per-minute counts from the minute holding `since` on,
 // and no other endpoint's; counts a day older than the newest are dropped, and a deleted
 // endpoint's go with it.

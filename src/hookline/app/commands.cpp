@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include <boost/json.hpp>
+#include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
 #include "hookline/api/provider_api.hpp"
@@ -80,6 +81,18 @@ DeliveryConfig::DeliveryConfig(const DeliveryOptions& o) : options(o) {
   disable_after = RequireDuration(o.disable_endpoint_after, "--disable-endpoint-after", 60'000,
                                   365LL * 86'400'000);
   shutdown_grace = RequireDuration(o.shutdown_grace, "--shutdown-grace", 0, 600'000);
+  if (o.delivery_proxy) {
+    auto url = boost::urls::parse_absolute_uri(*o.delivery_proxy);
+    const std::string scheme = url ? std::string(url->scheme()) : "";
+    if (!url || url->encoded_host().empty() ||
+        (scheme != "http" && scheme != "https" && scheme != "socks4" && scheme != "socks4a" &&
+         scheme != "socks5" && scheme != "socks5h")) {
+      throw std::invalid_argument(
+          "--delivery-proxy must be a proxy URL like http://proxy.internal:3128 (http, https, "
+          "socks4, socks4a, socks5 or socks5h)");
+    }
+    proxy_shown = scheme + "://" + std::string(url->encoded_host_and_port());
+  }
 }
 
 DeliveryStack::DeliveryStack(store::Store& store, const crypto::SecretBox& secrets, DeliveryConfig config)
@@ -94,7 +107,14 @@ DeliveryStack::DeliveryStack(store::Store& store, const crypto::SecretBox& secre
   }
   http::CurlSenderOptions sender_options;
   sender_options.resolve = options.resolve;
-  if (!options.allow_private_endpoints) {
+  sender_options.proxy = options.delivery_proxy;
+  if (options.delivery_proxy) {
+    // Every connection goes to the proxy, which the operator chose (often on loopback or a
+    // private network): checking it would refuse everything, and the target's address is
+    // the proxy's to check.
+    spdlog::info("deliveries go through the proxy {}: it must refuse private and internal "
+                 "targets, hookline checks only the URLs saved", *config.proxy_shown);
+  } else if (!options.allow_private_endpoints) {
     // Checked on the address actually connected to: DNS cannot re-point a saved name.
     sender_options.address_allowed = [](const sockaddr* address) {
       return !delivery::IsForbiddenSocketAddress(address);

@@ -21,6 +21,10 @@ struct DeliveryOptions {
   std::string disable_endpoint_after = "5d";
   std::string shutdown_grace = "10s";  //!< how long SIGTERM waits for attempts in flight
   std::vector<std::string> resolve;    //!< "HOST:PORT:ADDRESS" pins, like curl --resolve
+  //! Every delivery goes through this proxy, which must then enforce the egress policy (the
+  //! connect-time address check would see only the proxy). Unset: direct, whatever the
+  //! environment's proxy variables say.
+  std::optional<std::string> delivery_proxy;
 };
 
 //! DeliveryOptions checked and parsed. Throws std::invalid_argument naming the bad flag.
@@ -31,6 +35,8 @@ struct DeliveryConfig {
   Millis attempt_timeout = 0;
   Millis disable_after = 0;
   Millis shutdown_grace = 0;
+  //! options.delivery_proxy without its credentials, for the log.
+  std::optional<std::string> proxy_shown;
 };
 
 //! The HTTP sender and dispatcher of one process.

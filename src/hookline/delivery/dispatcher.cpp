@@ -1,6 +1,8 @@
 #include "hookline/delivery/dispatcher.hpp"
 
 #include <algorithm>
+#include <limits>
+#include <utility>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -13,6 +15,12 @@
 namespace hookline::delivery {
 
 using store::DeliveryStatus;
+
+namespace {
+
+constexpr char kUnopenableSecret[] = "the endpoint secret cannot be opened with this master key";
+
+}  // namespace
 
 Dispatcher::Dispatcher(store::Store& store, http::HttpSender& sender, const Clock& clock,
                        RetryPolicy retry_policy, const crypto::SecretBox& secrets,
@@ -66,6 +74,7 @@ void Dispatcher::HandBack() {
     state.ready.clear();
   }
   in_flight_.clear();
+  unsent_.clear();
   waiting_endpoints_.clear();
   ready_count_ = 0;
   if (ids.empty()) return;
@@ -97,10 +106,11 @@ void Dispatcher::Loop() {
       TakeClaimed();
       if (notified_.exchange(false)) claim_wanted_ = true;
       const int sent = SendReady();
+      RenewLeases();
       if (claiming_ && claim_wanted_ && !claim_outstanding_) StartClaim();
       const auto wait = sent == 0 ? IdleWait() : std::chrono::milliseconds{0};
       const auto polled_at = std::chrono::steady_clock::now();
-      auto results = sender_.Poll(wait);
+      auto results = CollectAnswers(wait);
       // Answers free slots; a full wait means time passed (retries may have come due).
       if (!results.empty() || (wait.count() > 0 && std::chrono::steady_clock::now() - polled_at >= wait)) {
         claim_wanted_ = true;
@@ -115,11 +125,53 @@ void Dispatcher::Loop() {
 }
 
 int Dispatcher::RunOnce(std::chrono::milliseconds max_wait) {
+  RenewLeases();
   if (claiming_) ClaimAndWait();
   SendReady();
-  const int recorded = RecordResults(sender_.Poll(max_wait));
+  const int recorded = RecordResults(CollectAnswers(max_wait));
   WaitForRecords();
   return recorded;
+}
+
+std::vector<http::OutboundResult> Dispatcher::CollectAnswers(std::chrono::milliseconds max_wait) {
+  auto results = sender_.Poll(unsent_.empty() ? max_wait : std::chrono::milliseconds{0});
+  if (results.empty()) return std::exchange(unsent_, {});
+  for (auto& r : unsent_) results.push_back(std::move(r));
+  unsent_.clear();
+  return results;
+}
+
+void Dispatcher::RenewLeases() {
+  const Millis now = clock_.Now();
+  if (now < renew_at_) return;
+  // Renewed once half the lease has run, all that is due in one job: a delivery held
+  // briefly (a drain's) is never renewed, and one held long costs a renewal per half lease.
+  const Millis half = options_.lease / 2;
+  const Millis until = now + options_.lease;
+  Millis next = std::numeric_limits<Millis>::max();
+  std::vector<std::int64_t> ids;
+  auto visit = [&](std::int64_t delivery_id, Millis& lease_until) {
+    if (lease_until - half <= now) {
+      ids.push_back(delivery_id);
+      lease_until = until;
+    }
+    next = std::min(next, lease_until - half);
+  };
+  for (auto& [tag, flight] : in_flight_) visit(flight.delivery.delivery_id, flight.lease_until);
+  for (const auto& endpoint_id : waiting_endpoints_) {
+    for (auto& queued : endpoints_[endpoint_id].ready) visit(queued.delivery.delivery_id, queued.lease_until);
+  }
+  renew_at_ = next;
+  if (ids.empty()) return;
+  // A lease job: on SQLite it runs ahead of queued writes, and before any claim queued after it.
+  WriteTracked([ids = std::move(ids), now, until](store::StoreTx& tx) {
+    const auto lost = tx.RenewLeases(ids, now, until);
+    if (!lost.empty()) {
+      spdlog::warn("{} deliveries held here had lost their leases before renewal (this process "
+                   "stalled?); they may be sent twice", lost.size());
+    }
+    return true;
+  }, "could not renew leases (their deliveries may be sent again elsewhere)", JobKind::kLeasesOnly);
 }
 
 void Dispatcher::StartClaim() {
@@ -143,10 +195,11 @@ void Dispatcher::StartClaim() {
   }
   last_claim_limit_ = limit;
   last_claim_at_ = now;
+  claim_lease_until_ = now + options_.lease;
   claim_outstanding_ = true;
   claim_wanted_ = false;
   auto claimed = std::make_shared<std::vector<store::ClaimedDelivery>>();
-  auto job = [claimed, now, lease_until = now + options_.lease, limits](store::StoreTx& tx) {
+  auto job = [claimed, now, lease_until = claim_lease_until_, limits](store::StoreTx& tx) {
     *claimed = tx.ClaimDueDeliveries(now, lease_until, limits);
     return true;
   };
@@ -195,6 +248,7 @@ void Dispatcher::TakeClaimed() {
   // A full batch: more may be due at once.
   if (static_cast<int>(claimed.size()) >= last_claim_limit_) claim_wanted_ = true;
   const Millis now = clock_.Now();
+  if (!claimed.empty()) renew_at_ = std::min(renew_at_, claim_lease_until_ - options_.lease / 2);
   for (auto& delivery : claimed) {
     EndpointState& state = endpoints_[delivery.endpoint_id];
     if (state.rate_limit_per_s != delivery.rate_limit_per_s) {
@@ -203,7 +257,7 @@ void Dispatcher::TakeClaimed() {
       state.refilled_at = now;
     }
     waiting_endpoints_.insert(delivery.endpoint_id);
-    state.ready.push_back(Queued{std::move(delivery), now});
+    state.ready.push_back(Queued{std::move(delivery), now, claim_lease_until_});
     ++ready_count_;
   }
 }
@@ -224,10 +278,11 @@ int Dispatcher::SendReady() {
       --ready_count_;
     }
     while (!ready.empty() && static_cast<int>(in_flight_.size()) < options_.max_in_flight && !Blocked(state, now)) {
-      store::ClaimedDelivery delivery = std::move(ready.front().delivery);
+      Queued queued = std::move(ready.front());
       ready.pop_front();
       --ready_count_;
-      if (Send(std::move(delivery), state)) ++sent;
+      Send(std::move(queued), state);
+      ++sent;
     }
     it = ready.empty() ? waiting_endpoints_.erase(it) : std::next(it);
   }
@@ -334,14 +389,31 @@ const signing::WebhookSecret* Dispatcher::OpenSecret(const std::string& sealed) 
   return &opened_secrets_.emplace(sealed, std::move(*secret)).first->second;
 }
 
-bool Dispatcher::Send(store::ClaimedDelivery delivery, EndpointState& state) {
+void Dispatcher::Send(Queued queued, EndpointState& state) {
+  store::ClaimedDelivery& delivery = queued.delivery;
   // Opened once per secret, not per delivery (AES-GCM and base64 on every send add up).
   std::vector<signing::WebhookSecret> secrets;
   if (const auto* secret = OpenSecret(delivery.secret_sealed)) secrets.push_back(*secret);
+  const std::uint64_t tag = ++last_tag_;
   if (secrets.empty()) {
-    spdlog::error("endpoint {}: its secret cannot be opened with this master key", delivery.endpoint_id);
-    return false;  // the lease runs out; an operator must fix the master key
+    // Nothing can be signed: a failed attempt like any other, so the retry schedule, the
+    // attempt log, the breaker and auto-disable see it (left unrecorded, the delivery was
+    // claimed again every lease, forever). Logged once per endpoint and sealed secret.
+    auto [it, first] = unopenable_secrets_.try_emplace(delivery.endpoint_id, delivery.secret_sealed);
+    if (first || it->second != delivery.secret_sealed) {
+      it->second = delivery.secret_sealed;
+      spdlog::error("endpoint {}: {}; its deliveries fail until hookline runs with the master key "
+                    "that sealed it (logged once per endpoint)", delivery.endpoint_id, kUnopenableSecret);
+    }
+    http::OutboundResult failed;
+    failed.tag = tag;
+    failed.error = kUnopenableSecret;
+    unsent_.push_back(std::move(failed));
+    ++state.in_flight;
+    in_flight_[tag] = InFlight{std::move(delivery), clock_.Now(), queued.lease_until};
+    return;
   }
+  if (!unopenable_secrets_.empty()) unopenable_secrets_.erase(delivery.endpoint_id);
   if (delivery.previous_secret_sealed) {
     // Rotation: the old secret signs beside the new one until it expires.
     if (const auto* old_secret = OpenSecret(*delivery.previous_secret_sealed)) secrets.push_back(*old_secret);
@@ -353,15 +425,14 @@ bool Dispatcher::Send(store::ClaimedDelivery delivery, EndpointState& state) {
   const std::string signature =
       signing::SignatureHeader(secrets, delivery.event_id, timestamp_s, delivery.payload);
   http::OutboundRequest request;
-  request.tag = static_cast<std::uint64_t>(delivery.delivery_id);
+  request.tag = tag;
   request.url = delivery.url;
   request.headers = DeliveryHeaders(delivery, signature, timestamp_s);
   request.body = std::move(delivery.payload);  // the record needs everything but the payload
   request.connect_timeout = std::chrono::milliseconds{options_.connect_timeout};
   request.total_timeout = std::chrono::milliseconds{options_.attempt_timeout};
-  in_flight_[request.tag] = InFlight{std::move(delivery), started};
+  in_flight_[tag] = InFlight{std::move(delivery), started, queued.lease_until};
   sender_.Start(std::move(request));
-  return true;
 }
 
 int Dispatcher::RecordResults(std::vector<http::OutboundResult> results) {

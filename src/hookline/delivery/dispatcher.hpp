@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <set>
 #include <mutex>
 #include <string>
@@ -27,7 +28,8 @@ struct DispatcherOptions {
   int max_in_flight_per_endpoint = 16;
   Millis attempt_timeout = 15'000;
   Millis connect_timeout = 10'000;
-  //! How long a claim is held; past it another dispatcher may take the delivery.
+  //! How long a claim or a renewal holds a delivery; past it another dispatcher may take it.
+  //! Deliveries still held (waiting for a slot or in flight) are renewed once half of it ran.
   Millis lease = 15'000 + 60'000;
   //! Longest wait between looks at the store when nothing is known to be due.
   Millis idle_wait = 1'000;
@@ -40,8 +42,8 @@ struct DispatcherOptions {
   Millis disable_after = 5LL * 24 * 3'600'000;
 };
 
-//! Sends due deliveries: claims them from the store in batches (with a lease) without
-//! waiting for the claim's commit, keeps up to a claim batch per endpoint claimed
+//! Sends due deliveries: claims them from the store in batches (with a lease, renewed while
+//! it holds them) without waiting for the claim's commit, keeps up to a claim batch per endpoint claimed
 //! ahead in a local queue (so a freed slot is refilled without a store round trip), signs
 //! and POSTs each through the HttpSender, records every attempt and schedules the retry or the
 //! final state. Per endpoint it caps requests in flight, enforces rate_limit_per_s, and runs
@@ -71,11 +73,13 @@ class Dispatcher {
   struct InFlight {
     store::ClaimedDelivery delivery;
     Millis started_at = 0;
+    Millis lease_until = 0;  //!< as claimed or last renewed
   };
   //! Claimed (leased) and waiting for a free slot at its endpoint.
   struct Queued {
     store::ClaimedDelivery delivery;
     Millis claimed_at = 0;
+    Millis lease_until = 0;  //!< as claimed or last renewed
   };
   //! What this process knows of one endpoint; lost on restart, which only resets the breaker.
   struct EndpointState {
@@ -99,8 +103,15 @@ class Dispatcher {
   //! Sends what the ready queue may send now; gives back what it must not keep. Returns the
   //! number sent.
   int SendReady();
-  //! Signs and starts one attempt. False when the endpoint's secret cannot be opened.
-  bool Send(store::ClaimedDelivery delivery, EndpointState& state);
+  //! Signs and starts one attempt; one whose endpoint secret cannot be opened fails at once
+  //! (its result waits in unsent_).
+  void Send(Queued queued, EndpointState& state);
+  //! Renews, in one lease job, the leases of the deliveries held (waiting or in flight) that
+  //! have run for half the lease; nothing when none has.
+  void RenewLeases();
+  //! The sender's answers (waiting up to `max_wait`, none if attempts failed unsent), and
+  //! the attempts that failed unsent.
+  std::vector<http::OutboundResult> CollectAnswers(std::chrono::milliseconds max_wait);
   void GiveBack(std::vector<std::int64_t> delivery_ids);
   //! Hands `job` to the store without waiting (LeaseAsync when it only gives leases back,
   //! else WriteAsync); WaitForRecords waits for it. A failure is logged as `failure` (the
@@ -126,7 +137,18 @@ class Dispatcher {
   RetryPolicy retry_policy_;
   const crypto::SecretBox& secrets_;
   DispatcherOptions options_;
+  //! By attempt tag, one per Send: were it by delivery, a delivery claimed again while in
+  //! flight (its lease lost) would overwrite the first attempt's entry and leak its slot.
   std::unordered_map<std::uint64_t, InFlight> in_flight_;
+  std::uint64_t last_tag_ = 0;
+  //! Attempts that failed before anything was sent, recorded with the next answers.
+  std::vector<http::OutboundResult> unsent_;
+  //! Endpoints whose secret could not be opened, with that sealed secret: logged once each.
+  std::unordered_map<std::string, std::string> unopenable_secrets_;
+  Millis claim_lease_until_ = 0;  //!< the lease the outstanding claim takes
+  //! When a lease held reaches half its run at the earliest (a delivery gone since may make
+  //! it early: the pass then finds nothing to renew and looks again later).
+  Millis renew_at_ = std::numeric_limits<Millis>::max();
   std::unordered_map<std::string, signing::WebhookSecret> opened_secrets_;  //!< by sealed bytes
   std::set<std::string> waiting_endpoints_;  //!< those with a non-empty ready queue
   std::size_t ready_count_ = 0;              //!< claimed deliveries waiting, all endpoints

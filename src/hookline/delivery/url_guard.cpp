@@ -3,26 +3,126 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <array>
+#include <cstdint>
 #include <cstring>
+#include <vector>
 
+#include <boost/asio/ip/network_v4.hpp>
+#include <boost/asio/ip/network_v6.hpp>
 #include <boost/url/parse.hpp>
 
 namespace hookline::delivery {
 
 namespace {
 
-bool ForbiddenV4(const unsigned char* a) {
-  const unsigned b0 = a[0], b1 = a[1];
-  return b0 == 0 ||                                  // "this network", unspecified
-         b0 == 10 ||                                 // private
-         b0 == 127 ||                                // loopback
-         (b0 == 100 && (b1 & 0xc0) == 64) ||         // CGNAT 100.64/10
-         (b0 == 169 && b1 == 254) ||                 // link-local, cloud metadata
-         (b0 == 172 && (b1 & 0xf0) == 16) ||         // private 172.16/12
-         (b0 == 192 && b1 == 168) ||                 // private
-         (b0 == 192 && b1 == 0 && a[2] == 0) ||      // IETF protocol assignments
-         (b0 == 198 && (b1 == 18 || b1 == 19)) ||    // benchmarking
-         b0 >= 224;                                  // multicast, reserved, broadcast
+namespace ip = boost::asio::ip;
+
+// IPv4 networks not sent to by default (IANA's special-purpose registry, less the few that
+// are globally reachable). 240.0.0.0/4 holds the broadcast address 255.255.255.255.
+constexpr const char* kForbiddenV4[] = {
+    "0.0.0.0/8",        // "this network", unspecified
+    "10.0.0.0/8",       // private
+    "100.64.0.0/10",    // shared address space (CGNAT)
+    "127.0.0.0/8",      // loopback
+    "169.254.0.0/16",   // link-local, where cloud metadata lives
+    "172.16.0.0/12",    // private
+    "192.0.0.0/24",     // IETF protocol assignments
+    "192.0.2.0/24",     // documentation (TEST-NET-1)
+    "192.88.99.0/24",   // 6to4 relay anycast (deprecated)
+    "192.168.0.0/16",   // private
+    "198.18.0.0/15",    // benchmarking
+    "198.51.100.0/24",  // documentation (TEST-NET-2)
+    "203.0.113.0/24",   // documentation (TEST-NET-3)
+    "224.0.0.0/4",      // multicast
+    "240.0.0.0/4",      // reserved, and the limited broadcast address
+};
+
+// How an IPv6 network is judged: refused outright, or by the IPv4 address it embeds.
+enum class V6Rule { kRefused, kEmbeddedV4At12, kEmbeddedV4At2 };
+
+struct V6Range {
+  const char* network;
+  V6Rule rule;
+};
+
+constexpr V6Range kForbiddenV6[] = {
+    // IPv4-compatible (deprecated); holds :: (0.0.0.0) and ::1 (0.0.0.1), both refused.
+    {"::/96", V6Rule::kEmbeddedV4At12},
+    {"::ffff:0:0/96", V6Rule::kEmbeddedV4At12},   // IPv4-mapped
+    {"64:ff9b::/96", V6Rule::kEmbeddedV4At12},    // NAT64, well-known prefix
+    {"64:ff9b:1::/48", V6Rule::kRefused},          // NAT64, local use
+    {"100::/64", V6Rule::kRefused},                // discard
+    {"2001::/32", V6Rule::kRefused},               // Teredo: the IPv4 side is hidden
+    {"2001:2::/48", V6Rule::kRefused},             // benchmarking
+    {"2001:db8::/32", V6Rule::kRefused},           // documentation
+    {"2002::/16", V6Rule::kEmbeddedV4At2},         // 6to4: 2002:AABB:CCDD:: is AA.BB.CC.DD
+    {"3fff::/20", V6Rule::kRefused},               // documentation
+    {"fc00::/7", V6Rule::kRefused},                // unique local (private)
+    {"fe80::/10", V6Rule::kRefused},               // link-local
+    {"fec0::/10", V6Rule::kRefused},               // site-local (deprecated)
+    {"ff00::/8", V6Rule::kRefused},                // multicast
+};
+
+struct V4Net {
+  std::uint32_t network;
+  std::uint32_t mask;
+};
+
+const std::vector<V4Net>& ForbiddenV4Nets() {
+  static const std::vector<V4Net> nets = [] {
+    std::vector<V4Net> out;
+    for (const char* text : kForbiddenV4) {
+      const ip::network_v4 net = ip::make_network_v4(text);
+      out.push_back({net.network().to_uint(), net.netmask().to_uint()});
+    }
+    return out;
+  }();
+  return nets;
+}
+
+struct V6Net {
+  ip::network_v6 network;
+  V6Rule rule;
+};
+
+const std::vector<V6Net>& ForbiddenV6Nets() {
+  static const std::vector<V6Net> nets = [] {
+    std::vector<V6Net> out;
+    for (const auto& range : kForbiddenV6) out.push_back({ip::make_network_v6(range.network), range.rule});
+    return out;
+  }();
+  return nets;
+}
+
+bool ForbiddenV4(const ip::address_v4& address) {
+  const std::uint32_t a = address.to_uint();
+  for (const auto& net : ForbiddenV4Nets()) {
+    if ((a & net.mask) == net.network) return true;
+  }
+  return false;
+}
+
+bool ForbiddenV4(const unsigned char* bytes) {
+  ip::address_v4::bytes_type b;
+  std::memcpy(b.data(), bytes, b.size());
+  return ForbiddenV4(ip::make_address_v4(b));
+}
+
+bool ForbiddenV6(const ip::address_v6& address) {
+  const auto bytes = address.to_bytes();
+  for (const auto& net : ForbiddenV6Nets()) {
+    if (ip::network_v6(address, net.network.prefix_length()).canonical() != net.network) continue;
+    switch (net.rule) {
+      case V6Rule::kRefused:
+        return true;
+      case V6Rule::kEmbeddedV4At12:
+        return ForbiddenV4(bytes.data() + 12);
+      case V6Rule::kEmbeddedV4At2:
+        return ForbiddenV4(bytes.data() + 2);
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -30,20 +130,9 @@ bool ForbiddenV4(const unsigned char* a) {
 bool IsForbiddenAddress(const unsigned char* a, size_t size) {
   if (size == 4) return ForbiddenV4(a);
   if (size != 16) return true;
-  static const unsigned char kZero[16] = {};
-  if (std::memcmp(a, kZero, 15) == 0 && (a[15] == 0 || a[15] == 1)) return true;  // :: and ::1
-  static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  if (std::memcmp(a, kMapped, 12) == 0) return ForbiddenV4(a + 12);  // ::ffff:a.b.c.d
-  if (std::memcmp(a, kZero, 12) == 0) return ForbiddenV4(a + 12);    // deprecated ::a.b.c.d
-  if ((a[0] & 0xfe) == 0xfc) return true;                             // ULA fc00::/7
-  if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) return true;             // link-local fe80::/10
-  if (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) return true;             // site-local fec0::/10
-  if (a[0] == 0xff) return true;                                      // multicast
-  if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8) return true;  // documentation
-  if (a[0] == 0x00 && a[1] == 0x64 && a[2] == 0xff && a[3] == 0x9b) {  // NAT64 64:ff9b::/96
-    return ForbiddenV4(a + 12);
-  }
-  return false;
+  ip::address_v6::bytes_type b;
+  std::memcpy(b.data(), a, b.size());
+  return ForbiddenV6(ip::make_address_v6(b));
 }
 
 bool IsForbiddenSocketAddress(const sockaddr* address) {

@@ -182,6 +182,12 @@ class CurlSender final : public HttpSender {
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, OpenSocket);
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, t.get());
     if (resolve_) curl_easy_setopt(easy, CURLOPT_RESOLVE, resolve_);
+    // libcurl reads proxies from the environment unless told otherwise: an inherited
+    // http_proxy would carry every delivery past the address check to a host it never
+    // saw. "" means no proxy, and an empty NOPROXY keeps NO_PROXY from exempting targets
+    // from the one configured.
+    curl_easy_setopt(easy, CURLOPT_PROXY, options_.proxy ? options_.proxy->c_str() : "");
+    curl_easy_setopt(easy, CURLOPT_NOPROXY, "");
     transfers_.push_back(std::move(t));
     return *transfers_.back();
   }

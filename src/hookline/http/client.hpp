@@ -53,6 +53,11 @@ struct CurlSenderOptions {
   std::function<bool(const sockaddr* address)> address_allowed;
   //! Fixed name resolutions, curl's "HOST:PORT:ADDRESS" form (like curl --resolve).
   std::vector<std::string> resolve;
+  //! Every request goes through this proxy (a curl proxy URL: http://, https://, socks5h://
+  //! ...); `address_allowed` then sees the proxy's address, not the target's. Unset: every
+  //! request goes straight to its target, whatever http_proxy, https_proxy, ALL_PROXY or
+  //! NO_PROXY in the environment say.
+  std::optional<std::string> proxy;
 };
 
 //! libcurl multi: connections reused across requests, redirects never followed, every

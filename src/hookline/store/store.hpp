@@ -358,6 +358,11 @@ class StoreTx {
                                                           const ClaimLimits& limits) = 0;
   //! Gives claimed deliveries back at once (not sent after all).
   virtual void ReleaseLeases(const std::vector<std::int64_t>& delivery_ids) = 0;
+  //! Extends to `lease_until` the leases still held at `now` on `delivery_ids` (claimed and
+  //! not yet recorded or given back). Returns the ids whose lease had run out or was given
+  //! up, left as they are: another dispatcher may have claimed them since.
+  virtual std::vector<std::int64_t> RenewLeases(const std::vector<std::int64_t>& delivery_ids,
+                                                Millis now, Millis lease_until) = 0;
   //! Keeps the endpoint's failure streak: a success ends it, a failure starts it if needed.
   virtual EndpointHealth RecordEndpointOutcome(std::string_view endpoint_id, bool success,
                                                Millis now) = 0;
@@ -484,8 +489,8 @@ class Store {
   //! store's writer thread: it must be quick and must not call the store.
   virtual void WriteAsync(std::function<bool(StoreTx&)> job, WriteDone done) = 0;
 
-  //! For a `job` that only takes or gives back delivery leases (ClaimDueDeliveries,
-  //! ReleaseLeases): where leases live in the writer's memory (SQLite), it runs ahead of the
+  //! For a `job` that only takes, renews or gives back delivery leases (ClaimDueDeliveries,
+  //! RenewLeases, ReleaseLeases): where leases live in the writer's memory (SQLite), it runs ahead of the
   //! writes queued, in a transaction of its own that sees only committed rows (so nothing it
   //! hands out can vanish with a later failed commit), and `done` is called as soon as it
   //! ran, without waiting for a sync. A job that writes rows there fails with

@@ -64,6 +64,8 @@ class SqliteTx final : public StoreTx {
   std::vector<ClaimedDelivery> ClaimDueDeliveries(Millis now, Millis lease_until,
                                                   const ClaimLimits& limits) override;
   void ReleaseLeases(const std::vector<std::int64_t>& ids) override;
+  std::vector<std::int64_t> RenewLeases(const std::vector<std::int64_t>& ids, Millis now,
+                                        Millis lease_until) override;
   EndpointHealth RecordEndpointOutcome(std::string_view endpoint_id, bool success,
                                        Millis now) override;
   std::optional<EndpointRecord> GetEndpointById(std::string_view endpoint_id) override;

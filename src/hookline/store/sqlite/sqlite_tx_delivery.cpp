@@ -320,6 +320,22 @@ void SqliteTx::ReleaseLeases(const std::vector<std::int64_t>& ids) {
   for (auto id : ids) writer_->leases().Drop(id);
 }
 
+std::vector<std::int64_t> SqliteTx::RenewLeases(const std::vector<std::int64_t>& ids, Millis now,
+                                                Millis lease_until) {
+  if (!writer_) throw std::logic_error("leases are renewed in the writer's transaction only");
+  LeaseTable& leases = writer_->leases();
+  leases.SetNow(now);
+  std::vector<std::int64_t> lost;
+  for (auto id : ids) {
+    if (leases.Held(id, now)) {
+      leases.Take(id, lease_until);
+    } else {
+      lost.push_back(id);
+    }
+  }
+  return lost;
+}
+
 EndpointHealth SqliteTx::RecordEndpointOutcome(std::string_view endpoint_id, bool success,
                                                Millis now) {
   EndpointHealth health;
