@@ -124,8 +124,14 @@ class CurlSender final : public HttpSender {
 
   void Start(OutboundRequest request) override {
     Transfer& t = TakeIdle();
-    t.result = OutboundResult{};
+    // Field by field, not assigned from a temporary: GCC 12 at -O2 warns falsely
+    // (-Wmaybe-uninitialized) on moving a temporary's empty optional<string>.
     t.result.tag = request.tag;
+    t.result.status.reset();
+    t.result.error.reset();
+    t.result.body_head.clear();
+    t.result.retry_after.reset();
+    t.result.duration_ms = 0;
     t.refused_address.clear();
     t.body = std::move(request.body);
     curl_slist* headers = t.SetHeaders(request.headers);

@@ -24,6 +24,7 @@ struct OutboundRequest {
 };
 
 //! What happened to one OutboundRequest.
+//! (CurlSender::Start resets a reused result field by field: a new field is reset there too.)
 struct OutboundResult {
   std::uint64_t tag = 0;
   std::optional<int> status = std::nullopt;         //!< set when an answer arrived
