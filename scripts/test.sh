@@ -37,3 +37,16 @@ cp tests/data/examples/*.json build/fuzz/corpus/
 build/fuzz/fuzz/codec_fuzz -max_total_time="${HOOKLINE_FUZZ_SECONDS:-30}" -rss_limit_mb=1024 \
   -print_final_stats=1 -artifact_prefix=build/fuzz/ build/fuzz/corpus 2>build/fuzz/fuzz.log || { tail -50 build/fuzz/fuzz.log; exit 1; }
 echo "fuzz: $(grep -E 'stat::number_of_executed_units' build/fuzz/fuzz.log | awk '{print $2}') inputs, no crash"
+
+# One libFuzzer target per parser of untrusted input, a short run each (HOOKLINE_FUZZ_SECONDS_EACH),
+# seeded from fuzz/corpus/<target>/; what they find is kept in build/fuzz/corpus-<target>/.
+fuzz_targets=(signature_fuzz dedupe_fuzz api_body_fuzz cursor_fuzz retry_after_fuzz time_fuzz url_guard_fuzz)
+cmake --build build/fuzz --target "${fuzz_targets[@]}" -j"$jobs"
+for target in "${fuzz_targets[@]}"; do
+  mkdir -p "build/fuzz/corpus-$target"
+  log="build/fuzz/$target.log"
+  "build/fuzz/fuzz/$target" -max_total_time="${HOOKLINE_FUZZ_SECONDS_EACH:-10}" -rss_limit_mb=1024 \
+    -print_final_stats=1 -artifact_prefix="build/fuzz/$target-" "build/fuzz/corpus-$target" \
+    "fuzz/corpus/$target" 2>"$log" || { tail -50 "$log"; exit 1; }
+  echo "fuzz $target: $(grep -E 'stat::number_of_executed_units' "$log" | awk '{print $2}') inputs, no crash"
+done

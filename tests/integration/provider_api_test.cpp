@@ -217,6 +217,43 @@ TEST_F(ProviderApiTest, BadInputGetsAClearErrorAndStoresNothing) {
                 .as_array().at(0).as_object().at("activity").as_array().size(), 0u);
 }
 
+TEST_F(ProviderApiTest, MalformedQueryParametersGet400AndTheServerKeepsWorking) {
+  const std::string key = CreateCompany(Db(), "A");
+  ServeProcess serve(Db());
+  Seed(serve, key);
+  ASSERT_EQ(serve.Api("POST", "/v1/activities", key, Activity()).status, 201);
+  ASSERT_EQ(serve.Api("POST", "/v1/activities", key, Activity("invite-accepted")).status, 201);
+
+  const std::vector<std::string> targets = {
+      "/v1/events?after=12abc",
+      "/v1/events?after=99999999999999999999",
+      "/v1/events?after=-1",
+      "/v1/events?after=+12",
+      "/v1/events?after=0x10",
+      "/v1/events?limit=-1",
+      "/v1/events?limit=abc",
+      "/v1/events?limit=10.5",
+      "/v1/events?since=notatime",
+      "/v1/events?until=2026-03-24",
+      "/v1/senders?limit=0",
+      "/v1/campaigns?limit=abc",
+      "/v1/leads?limit=99999999999",
+      "/v1/endpoints?limit=",
+  };
+  for (const auto& target : targets) {
+    auto r = serve.Api("GET", target, key);
+    EXPECT_EQ(r.status, 400) << target << ": " << r.body;
+    EXPECT_EQ(r.ErrorCode(), "invalid_parameter") << target << ": " << r.body;
+  }
+  // Still answering, and a cursor it made still pages.
+  auto first = serve.Api("GET", "/v1/events?limit=1", key);
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto rest = serve.Api("GET", "/v1/events?after=" + std::string(first.Json().at("next").as_string()), key);
+  ASSERT_EQ(rest.status, 200) << rest.body;
+  ASSERT_EQ(rest.Json().at("data").as_array().size(), 1u);
+  EXPECT_EQ(rest.Json().at("data").at(0).at("event"), "invite-sent");
+}
+
 TEST_F(ProviderApiTest, IdempotencyKeyReturnsTheFirstAnswerAndDoesNothingTwice) {
   const std::string key = CreateCompany(Db(), "A");
   ServeProcess serve(Db(), {"--allow-private-endpoints"});

@@ -24,6 +24,7 @@
 #include "harness.hpp"
 #include "hookline/model/codec.hpp"
 #include "hookline/signing/webhook_signature.hpp"
+#include "hookline/util/crypto.hpp"
 #include "scenarios.hpp"
 
 namespace hookline::itest {
@@ -544,6 +545,58 @@ TEST_F(ReceiverTest, TwoCompaniesSendingTheSameLeadAreKeptApart) {
       << err;
   EXPECT_NE(out.find(",company-a\r\n"), std::string::npos) << out;
   EXPECT_NE(RunCommand({BinaryPath(), "export", "--db", Db(), "--what", "received", "--company-id", "company-b"}, &out, &err), 0);
+}
+
+TEST_F(ReceiverTest, MalformedQueryParametersGet400AndTheServerKeepsWorking) {
+  auto source = CreateSource(Db());
+  auto receiver = StartReceiver(Db());
+  const std::string path(source.at("ingest_path").as_string()), token(source.at("token").as_string());
+  ASSERT_EQ(PostToken(*receiver, path, token, ReadExample("message-replied")).status, 200);
+  ASSERT_EQ(PostToken(*receiver, path, token, ReadExample("email-replied")).status, 200);
+  WaitProjected(*receiver);
+
+  const auto hex = [](const std::string& text) { return crypto::HexEncode(text); };
+  const std::vector<std::string> targets = {
+      "/v1/received?after=12abc",
+      "/v1/received?after=99999999999999999999",
+      "/v1/received?after=-1",
+      "/v1/received?after=%2012",
+      "/v1/received?limit=-1",
+      "/v1/received?limit=abc",
+      "/v1/received?since=notatime",
+      "/v1/received?until=2026-03-24T10:15:00",
+      "/v1/leads?limit=abc",
+      "/v1/campaigns?limit=501",
+      "/v1/replies?limit=",
+      "/v1/replies?since=notatime",
+      "/v1/replies?after=zz",
+      "/v1/replies?after=" + hex("not json"),
+      "/v1/replies?after=" + hex(R"("a string")"),
+      "/v1/replies?after=" + hex(R"([1,"lead","campaign","message-replied"])"),
+      "/v1/replies?after=" + hex(R"([1.5,"lead","campaign","message-replied","co"])"),
+      "/v1/replies?after=" + hex(R"([1,2,3,4,5])"),
+      "/v1/replies?after=" + hex(R"([1,"lead",null,"message-replied","co"])"),
+      "/v1/replies?after=" + hex(R"([1,"lead","campaign",{"event":"x"},"co"])"),
+      "/v1/replies?after=" + hex(R"([1,"lead","campaign","message-replied",7])"),
+  };
+  for (const auto& target : targets) {
+    auto r = Query(*receiver, target);
+    EXPECT_EQ(r.status, 400) << target << ": " << r.body;
+    EXPECT_EQ(r.ErrorCode(), "invalid_parameter") << target << ": " << r.body;
+  }
+  // Still answering, and a cursor it made still pages.
+  auto first = Query(*receiver, "/v1/replies?limit=1");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const std::string next(first.Json().at("next").as_string());
+  auto second = Query(*receiver, "/v1/replies?limit=1&after=" + next);
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(second.Json().at("data").as_array().size(), 1u);
+  EXPECT_NE(second.Json().at("data").at(0), first.Json().at("data").at(0));
+  auto received = Query(*receiver, "/v1/received?limit=1");
+  ASSERT_EQ(received.status, 200) << received.body;
+  auto rest = Query(*receiver, "/v1/received?after=" + std::string(received.Json().at("next").as_string()));
+  ASSERT_EQ(rest.status, 200) << rest.body;
+  EXPECT_EQ(rest.Json().at("data").as_array().size(), 1u);
 }
 
 TEST_F(ReceiverTest, ASlowSenderIsCutOffAtTheReadTimeout) {

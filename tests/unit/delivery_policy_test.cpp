@@ -42,6 +42,17 @@ TEST(RetryAfter, SecondsAndHttpDates) {
   EXPECT_FALSE(ParseRetryAfter("soon", 0));
 }
 
+TEST(RetryAfter, ADateTooFarForMillisecondsIsTheLongestWaitNotAnOverflow) {
+  // curl reads years up to 2^31: 6.8e16 s, whose milliseconds overflowed to a negative time,
+  // so an endpoint asking to wait the longest was retried at once.
+  const Millis now = 1'774'347'300'000;
+  for (const char* far : {"1 Jan 2147483647 GMT", "31 Dec 99999999 23:59:59 GMT"}) {
+    const auto delay = ParseRetryAfter(far, now);
+    ASSERT_TRUE(delay) << far;
+    EXPECT_GE(*delay, RetryPolicy::kMaxRetryAfter) << far;
+  }
+}
+
 TEST(UrlGuard, AcceptsPublicHttpAndHttps) {
   EXPECT_FALSE(CheckEndpointUrl("https://hooks.example.com/outboundry", false));
   EXPECT_FALSE(CheckEndpointUrl("http://93.184.216.34:8080/x?y=1", false));

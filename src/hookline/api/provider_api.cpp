@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "hookline/api/cursors.hpp"
 #include "hookline/api/json_io.hpp"
 #include "hookline/api/views.hpp"
 #include "hookline/delivery/fan_out.hpp"
@@ -478,16 +479,13 @@ void ProviderApi::AddRoutes() {
     filter.since = since;
     filter.until = until;
     if (page.after) {
-      try {
-        filter.before_seq = std::stoll(*page.after);
-      } catch (...) {
-        return ProblemResponse({400, "invalid_parameter", "'after' is not a cursor this API returned"});
-      }
+      HL_TRY(before_seq, ParseSeqCursor(*page.after));
+      filter.before_seq = before_seq;
     }
     filter.limit = page.limit + 1;
     std::vector<store::EventRecord> items;
     store_.Read([&](StoreTx& tx) { items = tx.ListEvents(filter); });
-    return JsonResponse(200, ListPage(items, page.limit, [](const auto& e) { return EventSummaryView(e); }, [](const auto& x) { return json::value(std::to_string(x.seq)); }));
+    return JsonResponse(200, ListPage(items, page.limit, [](const auto& e) { return EventSummaryView(e); }, [](const auto& x) { return json::value(FormatSeqCursor(x.seq)); }));
   }));
   router_.Add("GET", "/v1/events/{}", authed([this](RouteContext& ctx, const store::Company& c) {
     std::optional<json::object> view;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "hookline/api/cursors.hpp"
 #include "hookline/api/json_io.hpp"
 #include "hookline/api/views.hpp"
 #include "hookline/receiver/forwarding.hpp"
@@ -280,16 +281,14 @@ void ReceiverApi::AddRoutes() {
     filter.until = std::get<std::optional<long long>>(until);
     const auto& p = std::get<ListParams>(page);
     if (p.after) {
-      try {
-        filter.after_seq = std::stoll(*p.after);
-      } catch (...) {
-        return ProblemResponse({400, "invalid_parameter", "'after' is not a cursor this API returned"});
-      }
+      auto after_seq = ParseSeqCursor(*p.after);
+      if (auto* problem = std::get_if<Problem>(&after_seq)) return ProblemResponse(*problem);
+      filter.after_seq = std::get<std::int64_t>(after_seq);
     }
     filter.limit = p.limit + 1;
     std::vector<store::ReceivedRecord> items;
     store_.Read([&](store::StoreTx& tx) { items = tx.ListReceived(filter); });
-    return JsonResponse(200, ListPage(items, p.limit, [](const auto& r) { return ReceivedView(r, false); }, [](const auto& x) { return json::value(std::to_string(x.seq)); }));
+    return JsonResponse(200, ListPage(items, p.limit, [](const auto& r) { return ReceivedView(r, false); }, [](const auto& x) { return json::value(FormatSeqCursor(x.seq)); }));
   }));
   router_.Add("GET", "/v1/received/{}", authed([this](RouteContext& ctx) {
     std::optional<json::object> view;
@@ -395,22 +394,18 @@ void ReceiverApi::AddRoutes() {
     auto since = ParseTimeParam(ctx, "since");
     if (auto* p = std::get_if<Problem>(&since)) return ProblemResponse(*p);
     const auto& p = std::get<ListParams>(page);
-    // The cursor is the last reply of the previous page: hex of [replied_at, lead, campaign, event, company].
+    // The cursor is the last reply of the previous page.
     std::optional<store::ReplyRecord> after;
     if (p.after) {
-      boost::system::error_code ec;
-      auto decoded = crypto::HexDecode(*p.after);
-      auto cursor = decoded ? json::parse(*decoded, ec) : json::value();
-      if (!decoded || ec || !cursor.is_array() || cursor.as_array().size() != 5 || !cursor.as_array()[0].is_int64()) {
-        return ProblemResponse({400, "invalid_parameter", "'after' is not a cursor this API returned"});
-      }
-      const auto& a = cursor.as_array();
+      auto cursor = ParseReplyCursor(*p.after);
+      if (auto* problem = std::get_if<Problem>(&cursor)) return ProblemResponse(*problem);
+      auto& c = std::get<ReplyCursor>(cursor);
       after = store::ReplyRecord{};
-      after->replied_at = a[0].as_int64();
-      after->lead_id = std::string(a[1].as_string());
-      after->campaign_id = std::string(a[2].as_string());
-      after->event = std::string(a[3].as_string());
-      after->company_id = std::string(a[4].as_string());
+      after->replied_at = c.replied_at;
+      after->lead_id = std::move(c.lead_id);
+      after->campaign_id = std::move(c.campaign_id);
+      after->event = std::move(c.event);
+      after->company_id = std::move(c.company_id);
     }
     std::vector<store::ReplyRecord> items;
     store_.Read([&](store::StoreTx& tx) {
@@ -418,9 +413,8 @@ void ReceiverApi::AddRoutes() {
     });
     return JsonResponse(200, ListPage(items, p.limit, [](const auto& r) { return ReplyView(r); },
                                       [](const store::ReplyRecord& r) {
-                                        return json::value(crypto::HexEncode(json::serialize(json::array{
-                                            r.replied_at, json::string(r.lead_id), json::string(r.campaign_id),
-                                            json::string(r.event), json::string(r.company_id)})));
+                                        return json::value(
+                                            FormatReplyCursor({r.replied_at, r.lead_id, r.campaign_id, r.event, r.company_id}));
                                       }));
   }));
   router_.Add("GET", "/v1/projections", authed([this](RouteContext&) {

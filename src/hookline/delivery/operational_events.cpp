@@ -8,10 +8,6 @@
 
 namespace hookline::delivery {
 
-bool IsOperationalEvent(std::string_view event) {
-  return event == kEndpointDisabled || event == kEndpointRecovered || event == kDeliveryExhausted;
-}
-
 int EmitOperationalEvent(store::StoreTx& tx, std::string_view company_id, std::string_view event,
                          boost::json::object data, std::string_view about_endpoint_id, Millis now) {
   boost::json::object doc;

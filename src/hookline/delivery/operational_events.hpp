@@ -13,8 +13,11 @@ inline constexpr std::string_view kEndpointDisabled = "endpoint.disabled";
 inline constexpr std::string_view kEndpointRecovered = "endpoint.recovered";
 inline constexpr std::string_view kDeliveryExhausted = "delivery.exhausted";
 
-//! True for the three operational event names.
-bool IsOperationalEvent(std::string_view event);
+//! True for the three operational event names. Inline so that body parsers use it without
+//! linking the store (the fuzz targets compile only what they test).
+inline bool IsOperationalEvent(std::string_view event) {
+  return event == kEndpointDisabled || event == kEndpointRecovered || event == kDeliveryExhausted;
+}
 
 //! Records an operational event for `company_id` in `tx`: payload
 //! {"event", "company_id", "timestamp", "data"} rendered like the reference's, and one

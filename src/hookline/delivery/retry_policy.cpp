@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -55,7 +56,9 @@ std::optional<Millis> ParseRetryAfter(std::string_view value, Millis now) {
   const std::string text(value);
   const time_t at = curl_getdate(text.c_str(), nullptr);
   if (at < 0) return std::nullopt;
-  return std::max<Millis>(0, static_cast<Millis>(at) * 1000 - now);
+  // curl reads years up to 2^31, past what milliseconds hold: such a date is the longest wait.
+  constexpr time_t kLastSecond = std::numeric_limits<Millis>::max() / 1000;
+  return std::max<Millis>(0, static_cast<Millis>(std::min(at, kLastSecond)) * 1000 - now);
 }
 
 }  // namespace hookline::delivery

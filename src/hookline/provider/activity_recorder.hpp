@@ -8,25 +8,11 @@
 #include <boost/json/value.hpp>
 
 #include "hookline/model/codec.hpp"
+#include "hookline/provider/activity_request.hpp"
 #include "hookline/store/store.hpp"
 #include "hookline/util/problem.hpp"
 
 namespace hookline::provider {
-
-//! The body of POST /v1/activities, validated for shape (not yet against stored state).
-struct ActivityRequest {
-  const model::EventSpec* spec = nullptr;
-  std::string campaign_id;
-  std::string lead_id;
-  std::string sender_id;
-  std::optional<Millis> occurred_at;  //!< absent: now
-  std::optional<std::string> latest_status;  //!< absent: the event's default
-  boost::json::object action_data;  //!< as given, in the caller's order
-};
-
-//! Checks the body's shape: required ids, known event name, timestamp, types of the known
-//! actionData fields and presence of the ones the event requires.
-std::variant<ActivityRequest, Problem> ParseActivityRequest(const boost::json::value& body);
 
 struct RecordedActivity {
   store::EventRecord event;

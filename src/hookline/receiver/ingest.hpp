@@ -11,6 +11,7 @@
 #include <boost/json/object.hpp>
 
 #include "hookline/http/message.hpp"
+#include "hookline/receiver/dedupe_key.hpp"
 #include "hookline/store/store.hpp"
 #include "hookline/util/crypto.hpp"
 #include "hookline/util/time.hpp"
@@ -19,20 +20,6 @@ namespace hookline::receiver {
 
 //! How far a signed webhook's timestamp may be from now.
 inline constexpr std::int64_t kSignatureToleranceS = 300;
-
-//! The Standard Webhooks headers of a request, empty where absent: `webhook-id`,
-//! `webhook-timestamp` and `webhook-signature`, or, when it has none of those three, the same
-//! three named `svix-` (senders hosted on Svix). Never a mix of the two sets.
-struct SignatureHeaders {
-  std::string_view id, timestamp, signature;
-};
-SignatureHeaders SignatureHeadersOf(const http::Request& request);
-
-//! The duplicate key of a webhook for `source`: its configured JSON fields when it has any
-//! (and the body is JSON), else the message id (SignatureHeadersOf), else the SHA-256 of the
-//! raw body.
-std::string DedupeKey(const store::SourceRecord& source, const http::Request& request,
-                      const boost::json::object* document);
 
 //! What an ingest changed, for waking the projector and the forwarding dispatcher.
 struct IngestEffects {
