@@ -507,6 +507,9 @@ TEST_F(ReceiverTest, TwoCompaniesSendingTheSameLeadAreKeptApart) {
   EXPECT_EQ(second.at("data").at(0).at("company_id"), "company-b");
   EXPECT_EQ(second.at("data").at(0).at("id"), "rahul");
   EXPECT_EQ(Query(*receiver, "/v1/leads?after=not-a-cursor").status, 400);
+  // A cursor of company A's rows, reused for company B's list, would skip or repeat rows.
+  EXPECT_EQ(Query(*receiver, "/v1/leads?company_id=company-b&after=" + std::string(first.at("next").as_string())).status,
+            400);
 
   // By id alone: two companies have it, and they are not merged.
   auto ambiguous = Query(*receiver, "/v1/leads/rahul");

@@ -11,14 +11,17 @@ async function main() {
   for (const file of files) {
     const body = fs.readFileSync(file, "utf8");
     const now = new Date();
+    const headers = {
+      "svix-id": msgId,
+      "svix-timestamp": String(Math.floor(now.getTime() / 1000)),
+      "svix-signature": wh.sign(msgId, now, body),
+    };
+    // svix's own verifier reads the headers by their names: this throws unless they are the
+    // ones a Svix-hosted sender sends.
+    wh.verify(body, headers);
     const res = await fetch(url, {
       method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "svix-id": msgId,
-        "svix-timestamp": String(Math.floor(now.getTime() / 1000)),
-        "svix-signature": wh.sign(msgId, now, body),
-      },
+      headers: { "content-type": "application/json", ...headers },
       body,
     });
     console.log(`${res.status} ${await res.text()}`);

@@ -141,6 +141,38 @@ TEST(Projector, MergesHistoriesAndSkipsWhatItCannotUse) {
 // Two companies sending the same lead id in the same campaign id to one receiver were merged
 // into one lead, one campaign and one funnel. Each company's are now its own, and so are its
 // replies; a payload without a company_id is kept under the company "".
+// Regression: a batch keyed each enrollment by company, lead and campaign joined with \x1f,
+// so company "X\x1fY" with lead "Z" and company "X" with lead "Y\x1fZ" shared one entry and
+// one company's status and timeline were written into the other's row.
+TEST(Projector, IdsHoldingTheSeparatorDoNotCollideAcrossCompanies) {
+  auto webhook = [](const std::string& company, const std::string& lead, const std::string& status,
+                    const std::string& action) {
+    return R"({"event":"invite-sent","company_id":")" + company +
+           R"(","timestamp":"2026-03-21T09:00:00.000Z","data":{"actionData":{},"lead":{"id":")" + lead +
+           R"(","name":"n","latest_status":")" + status + R"(","activity":[{"action":")" + action +
+           R"(","action_time":"2026-03-21T09:00:00.000Z"}]},"campaign":{"id":"C","name":"c","campaign_type":"linkedin"},"sender":{"id":"S","name":"s"}}})";
+  };
+  hookline::testing::TempDir dir;
+  auto store = store::OpenStore("sqlite:" + dir.File("db"));
+  store->Write([&](store::StoreTx& tx) {
+    InsertAccepted(tx, 0, webhook("X\\u001fY", "Z", "Contacted", "Send connection request"));
+    InsertAccepted(tx, 1, webhook("X", "Y\\u001fZ", "Engaged", "Invite Accepted"));
+    return true;
+  });
+  Projector projector(*store);
+  ASSERT_EQ(projector.CatchUp(), 2);  // one batch
+  store->Read([&](store::StoreTx& tx) {
+    auto first = tx.ProjectedEnrollments("X\x1fY", "Z");
+    auto second = tx.ProjectedEnrollments("X", "Y\x1fZ");
+    ASSERT_EQ(first.size(), 1u);
+    ASSERT_EQ(second.size(), 1u);
+    EXPECT_EQ(first[0].latest_status, "Contacted");
+    EXPECT_EQ(second[0].latest_status, "Engaged");
+    ASSERT_EQ(first[0].activity.size(), 1u);
+    EXPECT_EQ(first[0].activity[0].action, "Send connection request");
+  });
+}
+
 TEST(Projector, KeepsCompaniesLeadsFunnelsAndRepliesApart) {
   auto webhook = [](const std::string& company, const std::string& event, const std::string& at,
                     const std::string& name, const std::string& status, const std::string& action,

@@ -75,6 +75,10 @@ std::variant<store::CompanyPage, Problem> ParseCompanyPage(const RouteContext& c
       return Problem{400, "invalid_parameter", "'after' is not a cursor this API returned"};
     }
     page.after.emplace(std::string((*pair)[0].get_string()), std::string((*pair)[1].get_string()));
+    // A cursor of another listing would be read against other rows: skipped or repeated.
+    if (page.company_id && page.after->first != *page.company_id) {
+      return Problem{400, "invalid_parameter", "'after' is a cursor of another company_id's list"};
+    }
   }
   return page;
 }
@@ -406,6 +410,9 @@ void ReceiverApi::AddRoutes() {
       after->campaign_id = std::move(c.campaign_id);
       after->event = std::move(c.event);
       after->company_id = std::move(c.company_id);
+      if (const auto company = CompanyParam(ctx); company && *company != after->company_id) {
+        return ProblemResponse({400, "invalid_parameter", "'after' is a cursor of another company_id's list"});
+      }
     }
     std::vector<store::ReplyRecord> items;
     store_.Read([&](store::StoreTx& tx) {

@@ -87,7 +87,7 @@ void ProjectionBatch::Add(const store::ReceivedRecord& record) {
     }
   }
   if (lead_id && campaign_id) {
-    auto [it, inserted] = enrollments_.try_emplace(company + '\x1f' + *lead_id + '\x1f' + *campaign_id);
+    auto [it, inserted] = enrollments_.try_emplace(std::make_tuple(company, *lead_id, *campaign_id));
     EnrollmentChange& enrollment = it->second;
     if (inserted) {
       enrollment.company_id = company;

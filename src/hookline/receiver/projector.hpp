@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "hookline/store/store.hpp"
 
@@ -50,7 +51,9 @@ class ProjectionBatch {
   std::map<Key, Versioned<model::Lead>> leads_;
   std::map<Key, Versioned<model::Campaign>> campaigns_;
   std::map<Key, Versioned<model::Sender>> senders_;
-  std::map<std::string, EnrollmentChange> enrollments_;  // by company, lead and campaign
+  // By company, lead and campaign: a tuple, since ids may hold any character (a joined
+  // string key let two companies' enrollments collide).
+  std::map<std::tuple<std::string, std::string, std::string>, EnrollmentChange> enrollments_;
   std::vector<store::ReplyRecord> replies_;
 };
 
