@@ -858,7 +858,55 @@ TEST(SqliteStore, ClaimsLeaseDueDeliveriesOnce) {
 
 // A renewal extends only leases still held: one that ran out, or was given back or recorded,
 // is reported lost and left alone.
-TEST(SqliteStore, RenewLeasesExtendsOnlyLeasesStillHeld) {
+// Regression: an answer updated its delivery unconditionally, so a second copy's failure
+// (sent after a lost lease) undid a recorded success. The attempt is logged; the delivery
+// moves only while pending.
+TEST(SqliteStore, AnAnswerMovesOnlyAPendingDelivery) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  hookline::testing::SeedLinkedin(*store, 1000);
+  store->Write([](StoreTx& tx) {
+    InsertEndpointOne(tx);
+    provider::RecordActivity(tx, kCompany, hookline::testing::InviteSent(), 1000);
+    return true;
+  });
+  std::vector<ClaimedDelivery> claimed;
+  store->LeaseAsync([&](StoreTx& tx) {
+    claimed = tx.ClaimDueDeliveries(1000, 5000, {.limit = 1});
+    return true;
+  }, [](bool, std::exception_ptr) {});
+  store->Write([](StoreTx&) { return true; });  // after the lease job
+  ASSERT_EQ(claimed.size(), 1u);
+  const std::int64_t id = claimed[0].delivery_id;
+  auto record = [&](std::optional<int> code, DeliveryStatus status) {
+    store->Write([&](StoreTx& tx) {
+      AttemptRecord a;
+      a.delivery_id = id;
+      a.started_at = 2000;
+      a.status_code = code;
+      DeliveryUpdate u;
+      u.delivery_id = id;
+      u.status = status;
+      u.attempts = 1;
+      u.next_attempt_at = status == DeliveryStatus::kPending ? std::optional<Millis>(9000) : std::nullopt;
+      u.now = 2000;
+      tx.RecordAttempt(a, u);
+      return true;
+    });
+  };
+  record(200, DeliveryStatus::kSucceeded);
+  record(500, DeliveryStatus::kPending);  // the second copy's answer
+  store->Read([&](StoreTx& tx) {
+    auto deliveries = tx.ListDeliveriesOfEvent(kCompany, claimed[0].event_id);
+    ASSERT_EQ(deliveries.size(), 1u);
+    EXPECT_EQ(deliveries[0].status, DeliveryStatus::kSucceeded);
+    EXPECT_EQ(tx.ListAttempts(id).size(), 2u);
+  });
+}
+
+// One process owns a SQLite database's leases: a renewal extends a lease that is held, and
+// takes again one that ran out (its delivery is still held by this process's dispatcher).
+TEST(SqliteStore, RenewLeasesExtendsAndRetakesTheLeasesOfThisProcess) {
   TempDir dir;
   auto store = OpenStore("sqlite:" + dir.File("db"));
   hookline::testing::SeedLinkedin(*store, 1000);
@@ -874,15 +922,19 @@ TEST(SqliteStore, RenewLeasesExtendsOnlyLeasesStillHeld) {
     return true;
   }, [](bool, std::exception_ptr) {});
   store->Write([&](StoreTx& tx) {
-    EXPECT_EQ(claimed.size(), 2u);
-    tx.ReleaseLeases({claimed[1].delivery_id});
-    lost = tx.RenewLeases({claimed[0].delivery_id, claimed[1].delivery_id}, 3000, 9000);
-    EXPECT_EQ(tx.ClaimDueDeliveries(6000, 7000, {.limit = 10}).size(), 2u);  // not claimed[0]: renewed
-    late = tx.RenewLeases({claimed[0].delivery_id}, 9000, 20000);  // ran out at 9000
+    [&] { ASSERT_EQ(claimed.size(), 2u); }();
+    if (claimed.size() != 2) return true;
+    lost = tx.RenewLeases({claimed[0].delivery_id}, 3000, 9000);
+    // Renewed: only the third delivery and claimed[1] (ran out at 5000) are claimable at 6000.
+    EXPECT_EQ(tx.ClaimDueDeliveries(6000, 7000, {.limit = 10}).size(), 2u);
+    late = tx.RenewLeases({claimed[0].delivery_id}, 10000, 20000);  // ran out at 9000: taken again
+    for (const auto& c : tx.ClaimDueDeliveries(11000, 12000, {.limit = 10})) {
+      EXPECT_NE(c.delivery_id, claimed[0].delivery_id);  // leased to 20000 again
+    }
     return true;
   });
-  EXPECT_EQ(lost, std::vector<std::int64_t>{claimed[1].delivery_id});
-  EXPECT_EQ(late, std::vector<std::int64_t>{claimed[0].delivery_id});
+  EXPECT_TRUE(lost.empty());
+  EXPECT_TRUE(late.empty());
 }
 
 // An endpoint's stats read its own per-minute counts from the minute holding `since` on,

@@ -74,6 +74,7 @@ void Dispatcher::HandBack() {
     state.ready.clear();
   }
   in_flight_.clear();
+  held_.clear();
   unsent_.clear();
   waiting_endpoints_.clear();
   ready_count_ = 0;
@@ -150,16 +151,27 @@ void Dispatcher::RenewLeases() {
   const Millis until = now + options_.lease;
   Millis next = std::numeric_limits<Millis>::max();
   std::vector<std::int64_t> ids;
-  auto visit = [&](std::int64_t delivery_id, Millis& lease_until) {
-    if (lease_until - half <= now) {
-      ids.push_back(delivery_id);
-      lease_until = until;
+  // Only attempts in flight: a delivery waiting for a slot is given back at half its lease
+  // (SendReady), before it needs renewing.
+  for (auto& [tag, flight] : in_flight_) {
+    if (flight.given_up) continue;
+    if (now - flight.started_at > options_.attempt_timeout + half) {
+      // The sender owes an answer by the attempt timeout; one this late is not coming (a
+      // transfer it lost). Recorded as failed so the slot, the lease and the retry schedule
+      // move on; were it to come after all, it finds no attempt and is dropped.
+      flight.given_up = true;
+      http::OutboundResult failed;
+      failed.tag = tag;
+      failed.error = "no answer from the HTTP sender within the attempt timeout";
+      spdlog::error("delivery {}: {}", flight.delivery.delivery_id, *failed.error);
+      unsent_.push_back(std::move(failed));
+      continue;
     }
-    next = std::min(next, lease_until - half);
-  };
-  for (auto& [tag, flight] : in_flight_) visit(flight.delivery.delivery_id, flight.lease_until);
-  for (const auto& endpoint_id : waiting_endpoints_) {
-    for (auto& queued : endpoints_[endpoint_id].ready) visit(queued.delivery.delivery_id, queued.lease_until);
+    if (flight.lease_until - half <= now) {
+      ids.push_back(flight.delivery.delivery_id);
+      flight.lease_until = until;
+    }
+    next = std::min(next, flight.lease_until - half);
   }
   renew_at_ = next;
   if (ids.empty()) return;
@@ -167,8 +179,8 @@ void Dispatcher::RenewLeases() {
   WriteTracked([ids = std::move(ids), now, until](store::StoreTx& tx) {
     const auto lost = tx.RenewLeases(ids, now, until);
     if (!lost.empty()) {
-      spdlog::warn("{} deliveries held here had lost their leases before renewal (this process "
-                   "stalled?); they may be sent twice", lost.size());
+      spdlog::warn("{} deliveries in flight here had lost their leases before renewal (this "
+                   "process stalled?); another node may send them too", lost.size());
     }
     return true;
   }, "could not renew leases (their deliveries may be sent again elsewhere)", JobKind::kLeasesOnly);
@@ -250,6 +262,12 @@ void Dispatcher::TakeClaimed() {
   const Millis now = clock_.Now();
   if (!claimed.empty()) renew_at_ = std::min(renew_at_, claim_lease_until_ - options_.lease / 2);
   for (auto& delivery : claimed) {
+    if (!held_.insert(delivery.delivery_id).second) {
+      spdlog::warn("delivery {} was claimed again while held here (its lease ran out: the "
+                   "process stalled or the clock stepped); the second claim is dropped",
+                   delivery.delivery_id);
+      continue;
+    }
     EndpointState& state = endpoints_[delivery.endpoint_id];
     if (state.rate_limit_per_s != delivery.rate_limit_per_s) {
       state.rate_limit_per_s = delivery.rate_limit_per_s;
@@ -274,6 +292,7 @@ int Dispatcher::SendReady() {
     // other dispatcher can take it while it is still here).
     while (!ready.empty() && (!claiming_ || now < state.open_until || now - ready.front().claimed_at > options_.lease / 2)) {
       give_back.push_back(ready.front().delivery.delivery_id);
+      held_.erase(ready.front().delivery.delivery_id);
       ready.pop_front();
       --ready_count_;
     }
@@ -454,6 +473,7 @@ int Dispatcher::RecordResults(std::vector<http::OutboundResult> results) {
     o.delivery = std::move(it->second.delivery);
     o.attempt.started_at = it->second.started_at;
     in_flight_.erase(it);
+    held_.erase(o.delivery.delivery_id);
 
     o.attempt.delivery_id = o.delivery.delivery_id;
     o.attempt.duration_ms = result.duration_ms;

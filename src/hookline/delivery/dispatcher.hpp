@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "hookline/delivery/retry_policy.hpp"
 #include "hookline/http/client.hpp"
@@ -74,6 +75,7 @@ class Dispatcher {
     store::ClaimedDelivery delivery;
     Millis started_at = 0;
     Millis lease_until = 0;  //!< as claimed or last renewed
+    bool given_up = false;   //!< no answer long past the attempt timeout: recorded as failed
   };
   //! Claimed (leased) and waiting for a free slot at its endpoint.
   struct Queued {
@@ -140,6 +142,9 @@ class Dispatcher {
   //! By attempt tag, one per Send: were it by delivery, a delivery claimed again while in
   //! flight (its lease lost) would overwrite the first attempt's entry and leak its slot.
   std::unordered_map<std::uint64_t, InFlight> in_flight_;
+  //! Every delivery held here, queued or in flight: a claim that brings one of them again
+  //! (its lease ran out while it was held) is dropped, never sent a second time.
+  std::unordered_set<std::int64_t> held_;
   std::uint64_t last_tag_ = 0;
   //! Attempts that failed before anything was sent, recorded with the next answers.
   std::vector<http::OutboundResult> unsent_;

@@ -358,9 +358,11 @@ class StoreTx {
                                                           const ClaimLimits& limits) = 0;
   //! Gives claimed deliveries back at once (not sent after all).
   virtual void ReleaseLeases(const std::vector<std::int64_t>& delivery_ids) = 0;
-  //! Extends to `lease_until` the leases still held at `now` on `delivery_ids` (claimed and
-  //! not yet recorded or given back). Returns the ids whose lease had run out or was given
-  //! up, left as they are: another dispatcher may have claimed them since.
+  //! Extends to `lease_until` the leases on `delivery_ids` (claimed and not yet recorded or
+  //! given back). Returns the ids it could not extend because another dispatcher may hold
+  //! them now. On SQLite, whose one server process owns every lease, a lease that ran out is
+  //! simply taken again and nothing is returned (the dispatcher drops a second claim of a
+  //! delivery it holds).
   virtual std::vector<std::int64_t> RenewLeases(const std::vector<std::int64_t>& delivery_ids,
                                                 Millis now, Millis lease_until) = 0;
   //! Keeps the endpoint's failure streak: a success ends it, a failure starts it if needed.

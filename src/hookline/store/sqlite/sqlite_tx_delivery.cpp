@@ -326,13 +326,11 @@ std::vector<std::int64_t> SqliteTx::RenewLeases(const std::vector<std::int64_t>&
   LeaseTable& leases = writer_->leases();
   leases.SetNow(now);
   std::vector<std::int64_t> lost;
-  for (auto id : ids) {
-    if (leases.Held(id, now)) {
-      leases.Take(id, lease_until);
-    } else {
-      lost.push_back(id);
-    }
-  }
+  // One process owns a SQLite database, so a lease that ran out while its delivery was held
+  // here (the process stalled, the clock stepped) is still this dispatcher's: it is taken
+  // again. If a claim took it meanwhile, that claim was this dispatcher's too, which drops a
+  // delivery it already holds. Nothing is ever lost here.
+  for (auto id : ids) leases.Take(id, lease_until);
   return lost;
 }
 
@@ -419,6 +417,9 @@ void SqliteTx::AddEndpointStats(std::string_view endpoint_id, const std::vector<
 
 void SqliteTx::RecordAttempt(const AttemptRecord& a, const DeliveryUpdate& u) {
   if (writer_) writer_->leases().Drop(u.delivery_id);
+  // The attempt is always logged; the delivery moves only while pending: a second copy's
+  // answer (a lease lost mid-attempt) cannot undo a recorded success, nor an answer revive a
+  // delivery cancelled while it was in flight.
   db_.Prepare(
          "INSERT INTO attempts (delivery_id, started_at, duration_ms, status_code, error, "
          "response_head) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
@@ -427,7 +428,7 @@ void SqliteTx::RecordAttempt(const AttemptRecord& a, const DeliveryUpdate& u) {
       .Bind(5, a.error).BindBlob(6, a.response_head).Run();
   db_.Prepare(
          "UPDATE deliveries SET status = ?2, attempts = ?3, next_attempt_at = ?4, "
-         "lease_until = NULL, updated_at = ?5 WHERE id = ?1")
+         "lease_until = NULL, updated_at = ?5 WHERE id = ?1 AND status = 'pending'")
       .Bind(1, u.delivery_id).Bind(2, DeliveryStatusName(u.status))
       .Bind(3, std::int64_t{u.attempts}).Bind(4, u.next_attempt_at).Bind(5, u.now).Run();
 }
