@@ -1,6 +1,7 @@
 #include "hookline/app/commands.hpp"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -133,19 +134,44 @@ int WaitForStopSignal(const sigset_t& set) {
   return signal;
 }
 
+// The connections that fit the process's descriptor limit (`ulimit -n`): raises its soft
+// limit toward the hard one when `max_connections` needs it; if that is not enough, serves
+// fewer connections and says so.
+std::size_t FitConnectionsToDescriptors(std::size_t max_connections) {
+  // Beside the connections: the ones being refused, SQLite's (a few descriptors per read
+  // connection, one per handler thread), delivery sockets, the logs.
+  constexpr rlim_t kOthers = http::kMaxRefusing + 512;
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) + kOthers;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= wanted) {
+    return max_connections;
+  }
+  rlimit raised = limit;
+  raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+  if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  if (limit.rlim_cur >= wanted) return max_connections;
+  const std::size_t fits = limit.rlim_cur > kOthers + 64 ? static_cast<std::size_t>(limit.rlim_cur - kOthers) : 64;
+  spdlog::warn("--max-connections {} needs ~{} file descriptors and the limit is {} (ulimit -n): "
+               "at most {} connections are served",
+               max_connections, wanted, limit.rlim_cur, fits);
+  return fits;
+}
+
 // Starts a role's HTTP server on host:port and prints the "listening on" line scripts and
 // tests wait for (the first line on stdout).
 // `handler` is an http::Handler (run on a pool of handler_threads) or an http::AsyncHandler.
 template <typename AnyHandler>
 std::unique_ptr<http::Server> StartHttp(const std::string& host, std::uint16_t port,
                                         std::size_t body_limit, Millis read_timeout,
-                                        int handler_threads, AnyHandler handler) {
+                                        std::size_t max_connections, int handler_threads,
+                                        AnyHandler handler) {
   http::ServerOptions server_options;
   server_options.host = host;
   server_options.port = port;
   server_options.body_limit = body_limit;
   server_options.read_timeout = std::chrono::milliseconds{read_timeout};
   server_options.handler_threads = handler_threads;
+  server_options.max_connections = FitConnectionsToDescriptors(max_connections);
   auto server = std::make_unique<http::Server>(server_options, std::move(handler));
   server->Start();
   const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
@@ -161,7 +187,7 @@ int RunServe(const ServeOptions& options) {
   const auto [host, port] = ParseListen(options.listen);
   DeliveryConfig delivery_config(options.delivery);
   const Millis read_timeout = RequireDuration(options.read_timeout, "--read-timeout", 100, 600'000);
-  auto store = store::OpenStore(options.db, store::StoreUse::kServer);
+  auto store = store::OpenStore(options.db, store::StoreUse::kServer, options.max_queued_writes);
   crypto::SecretBox secrets(LoadOrCreateMasterKey(
       options.master_key, options.master_key_file.value_or(DefaultKeyFile(options.db))));
 
@@ -171,9 +197,10 @@ int RunServe(const ServeOptions& options) {
   // answer a request while it winds down, and an answer goes through the server.
   std::unique_ptr<http::Server> server;
   api::ProviderApi api(*store, secrets, SystemClock::Instance(), [&] { dispatcher.Notify(); },
-                       {.allow_private_endpoints = options.delivery.allow_private_endpoints});
+                       {.allow_private_endpoints = options.delivery.allow_private_endpoints,
+                        .max_queued_requests = options.max_queued_requests});
   // Activities are answered from their group commit; the other routes run on the API's pool.
-  server = StartHttp(host, port, options.max_body_bytes, read_timeout, 0,
+  server = StartHttp(host, port, options.max_body_bytes, read_timeout, options.max_connections, 0,
                      http::AsyncHandler([&api](http::Request r, http::Respond respond) {
                        api.HandleAsync(std::move(r), std::move(respond));
                      }));
@@ -199,7 +226,7 @@ int RunReceive(const ReceiveOptions& options) {
   }
   DeliveryConfig delivery_config(options.delivery);
   const Millis read_timeout = RequireDuration(options.read_timeout, "--read-timeout", 100, 600'000);
-  auto store = store::OpenStore(options.db, store::StoreUse::kServer);
+  auto store = store::OpenStore(options.db, store::StoreUse::kServer, options.max_queued_writes);
   crypto::SecretBox secrets(LoadOrCreateMasterKey(
       options.master_key, options.master_key_file.value_or(DefaultKeyFile(options.db))));
   receiver::Projector projector(*store);
@@ -209,10 +236,11 @@ int RunReceive(const ReceiveOptions& options) {
   if (!token_hash) spdlog::warn("no --api-token: the query API is off, ingest still works");
   std::unique_ptr<http::Server> server;  // destroyed after the API, as in RunServe
   api::ReceiverApi api(*store, secrets, SystemClock::Instance(), token_hash, [&] { projector.Notify(); },
-                       [&] { forwarding.dispatcher().Notify(); }, options.delivery.allow_private_endpoints);
+                       [&] { forwarding.dispatcher().Notify(); }, options.delivery.allow_private_endpoints,
+                       /*query_threads=*/16, options.max_queued_requests);
   // Ingests are answered from their group commit (no thread waits per request); queries run
   // on the API's own pool.
-  server = StartHttp(host, port, options.max_body_bytes, read_timeout, 0,
+  server = StartHttp(host, port, options.max_body_bytes, read_timeout, options.max_connections, 0,
                      http::AsyncHandler([&api](http::Request r, http::Respond respond) {
                        api.HandleAsync(std::move(r), std::move(respond));
                      }));
