@@ -433,10 +433,10 @@ class StoreTx {
 //! How a write is queued (Store::Write and WriteAsync with options).
 struct WriteOptions {
   //! Refused at once with StoreOverloadedError, instead of queued, while the writer already
-  //! holds its limit of jobs (queued, running or waiting for their sync): for a request's
-  //! write, whose client can send it again. Without it a write always queues (the store's
-  //! own work: attempt records, projections, leases; their producers bound them), and it
-  //! counts toward the limit all the same.
+  //! holds its limit of write jobs (queued, running or waiting for their sync; lease jobs do
+  //! not count): for a request's write, whose client can send it again. Without it a write
+  //! always queues (the store's own work: attempt records, projections; their producers
+  //! bound them), and it counts toward the limit all the same.
   bool refuse_when_full = false;
   //! Runs the job under a savepoint of its own from its first run: when it fails, only its
   //! own changes are undone and the rest of its batch commits without a second run. For a
@@ -450,7 +450,7 @@ struct WriterCounters {
   std::uint64_t jobs = 0;          //!< write and lease jobs answered
   std::uint64_t batch_reruns = 0;  //!< batches rolled back and run again under savepoints
   std::uint64_t refused = 0;       //!< writes refused with StoreOverloadedError
-  std::uint64_t unanswered = 0;    //!< jobs now queued, running or waiting for their sync
+  std::uint64_t unanswered = 0;    //!< write jobs now queued, running or waiting for their sync
 };
 
 //! Durable storage for both roles. Thread-safe.

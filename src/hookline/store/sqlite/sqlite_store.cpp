@@ -239,6 +239,7 @@ class SqliteStore final : public Store {
     std::function<bool(StoreTx&)> fn;
     WriteDone done;
     bool own_savepoint = false;  //!< WriteOptions::own_savepoint
+    bool counted = false;  //!< in unanswered_ (a write job; lease jobs are not)
     bool ok = false;
     std::exception_ptr error;
   };
@@ -248,11 +249,13 @@ class SqliteStore final : public Store {
     std::vector<std::unique_ptr<PendingJob>> jobs;
   };
 
-  // `queue` is queue_ or lease_queue_, both guarded by mu_. Every job is counted from here
+  // `queue` is queue_ or lease_queue_, both guarded by mu_. A write job is counted from here
   // until its answer; the count decides, without a lock, whether a refusable one is taken.
+  // Lease jobs are not counted: few (the dispatchers'), small, and answered without a sync.
   void Enqueue(std::deque<std::unique_ptr<PendingJob>>& queue, std::function<bool(StoreTx&)> job,
                WriteDone done, WriteOptions options) {
-    const std::size_t before = unanswered_.fetch_add(1, std::memory_order_relaxed);
+    const bool counted = &queue == &queue_;
+    const std::size_t before = counted ? unanswered_.fetch_add(1, std::memory_order_relaxed) : 0;
     if (options.refuse_when_full && options_.max_queued_writes > 0 && before >= options_.max_queued_writes) {
       unanswered_.fetch_sub(1, std::memory_order_relaxed);
       refused_.fetch_add(1, std::memory_order_relaxed);
@@ -263,10 +266,11 @@ class SqliteStore final : public Store {
     pending->fn = std::move(job);
     pending->done = std::move(done);
     pending->own_savepoint = options.own_savepoint;
+    pending->counted = counted;
     {
       std::lock_guard lock(mu_);
       if (stopping_) {
-        unanswered_.fetch_sub(1, std::memory_order_relaxed);
+        if (counted) unanswered_.fetch_sub(1, std::memory_order_relaxed);
         throw StoreError("the store is shutting down");
       }
       queue.push_back(std::move(pending));
@@ -362,7 +366,9 @@ class SqliteStore final : public Store {
   // Calls every job's `done`: with the job's own outcome, or `error` when its transaction failed.
   void Answer(std::vector<std::unique_ptr<PendingJob>>& jobs, const std::exception_ptr& error) {
     // Uncounted first: a caller told it may go on may well queue again at once.
-    unanswered_.fetch_sub(jobs.size(), std::memory_order_relaxed);
+    std::size_t counted = 0;
+    for (const auto& job : jobs) counted += job->counted ? 1 : 0;
+    unanswered_.fetch_sub(counted, std::memory_order_relaxed);
     jobs_answered_.fetch_add(jobs.size(), std::memory_order_relaxed);
     for (auto& job : jobs) {
       try {
