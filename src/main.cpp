@@ -34,6 +34,20 @@ void AddDeliveryFlags(CLI::App* cmd, hookline::app::DeliveryOptions& d) {
       ->envname("HOOKLINE_DELIVERY_PROXY");
 }
 
+// The bounds under load, shared by serve and receive: past each, 503 with Retry-After.
+template <typename Options>
+void AddLimitFlags(CLI::App* cmd, Options& o) {
+  cmd->add_option("--max-connections", o.max_connections,
+                  "Open connections past which a new one is answered 503 and closed")
+      ->envname("HOOKLINE_MAX_CONNECTIONS")->capture_default_str()->check(CLI::Range(1, 1'000'000));
+  cmd->add_option("--max-queued-writes", o.max_queued_writes,
+                  "Writes waiting for their commit past which a request that writes is answered 503")
+      ->envname("HOOKLINE_MAX_QUEUED_WRITES")->capture_default_str()->check(CLI::Range(1, 1'000'000));
+  cmd->add_option("--max-queued-requests", o.max_queued_requests,
+                  "Requests waiting for a handler thread past which one is answered 503")
+      ->envname("HOOKLINE_MAX_QUEUED_REQUESTS")->capture_default_str()->check(CLI::Range(1, 1'000'000));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -61,6 +75,7 @@ int main(int argc, char** argv) {
       ->envname("HOOKLINE_MASTER_KEY_FILE");
   serve_cmd->add_option("--max-body-bytes", serve.max_body_bytes, "Largest request body accepted")
       ->envname("HOOKLINE_MAX_BODY_BYTES")->capture_default_str()->check(CLI::Range(1024, 64 << 20));
+  AddLimitFlags(serve_cmd, serve);
   hookline::app::ReceiveOptions receive;
   auto* receive_cmd = app.add_subcommand("receive", "Run the consumer: ingest webhooks, project them, query them");
   receive_cmd->add_option("--listen", receive.listen, "HOST:PORT to listen on (port 0 picks one)")
@@ -77,6 +92,7 @@ int main(int argc, char** argv) {
       ->envname("HOOKLINE_MASTER_KEY_FILE");
   receive_cmd->add_option("--max-body-bytes", receive.max_body_bytes, "Largest webhook body accepted")
       ->envname("HOOKLINE_MAX_BODY_BYTES")->capture_default_str()->check(CLI::Range(1024, 64 << 20));
+  AddLimitFlags(receive_cmd, receive);
 
   auto* source_cmd = app.add_subcommand("source", "Manage receiver sources");
   source_cmd->require_subcommand(1);

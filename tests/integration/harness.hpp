@@ -52,6 +52,7 @@ class ServeProcess {
   ~ServeProcess();
 
   const std::string& base_url() const { return base_url_; }
+  pid_t pid() const { return pid_; }
   //! Sends `signal` and waits for the process to end; returns its wait status.
   int Stop(int signal);
   //! Authenticated JSON call to this server.

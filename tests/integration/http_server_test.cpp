@@ -3,8 +3,14 @@
 // group commit), or not at all.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -203,6 +209,74 @@ TEST(HttpServer, ARespondKeptPastTheServerIsHarmless) {
   late.body = "{\"answered\":\"too late\"}";
   held[0](std::move(late));
   held.clear();  // the other is dropped unanswered
+}
+
+
+// Past max_connections a new connection is answered at once, before its request is read:
+// 503 `overloaded` with Retry-After, then closed. Once a connection closes, one is served.
+TEST(HttpServer, ConnectionsPastTheBoundAreAnswered503WithRetryAfter) {
+  http::ServerOptions options;
+  options.max_connections = 2;
+  http::Server server(options, http::AsyncHandler([](http::Request, http::Respond respond) {
+    http::Response r;
+    r.body = "{}";
+    respond(std::move(r));
+  }));
+  server.Start();
+  // Two idle connections: accepted first (in order), they take both places.
+  std::vector<int> idle;
+  for (int i = 0; i < 2; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(server.port());
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    idle.push_back(fd);
+  }
+  auto refused = Call("POST", UrlOf(server, "/x"), "{}");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.ErrorCode(), "overloaded");
+  EXPECT_EQ(refused.headers["retry-after"], "1");
+  EXPECT_EQ(refused.headers["connection"], "close");
+  close(idle.back());
+  idle.pop_back();
+  EXPECT_TRUE(Eventually([&] { return Call("POST", UrlOf(server, "/x"), "{}").status == 200; }));
+  for (int fd : idle) close(fd);
+  server.Stop();
+}
+
+// A request that finds max_queued requests waiting for a handler thread is answered 503 at
+// once, from the caller's thread; the queued ones still run.
+TEST(HandlerPool, RequestsPastTheQueueBoundAreAnswered503AtOnce) {
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> first{true};
+  const http::Handler handler = [&](const http::Request&) {
+    if (first.exchange(false)) {
+      entered.set_value();
+      released.wait();
+    }
+    return http::Response{};
+  };
+  std::vector<std::promise<http::Response>> answers(3);
+  auto respond = [&](int i) { return [&answers, i](http::Response r) { answers[i].set_value(std::move(r)); }; };
+  {
+    http::HandlerPool pool(1, 1);
+    pool.Run(handler, {}, respond(0));
+    entered.get_future().wait();       // the one thread is busy
+    pool.Run(handler, {}, respond(1));  // waits for it: the one place in the queue
+    pool.Run(handler, {}, respond(2));  // no place left
+    auto refused = answers[2].get_future();
+    ASSERT_EQ(refused.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+    const http::Response r = refused.get();
+    EXPECT_EQ(r.status, 503);
+    EXPECT_NE(r.body.find("\"overloaded\""), std::string::npos);
+    EXPECT_EQ(r.headers, (std::vector<std::pair<std::string, std::string>>{{"retry-after", "1"}}));
+    release.set_value();
+  }
+  EXPECT_EQ(answers[0].get_future().get().status, 200);
+  EXPECT_EQ(answers[1].get_future().get().status, 200);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -359,6 +360,9 @@ TEST_F(ProviderApiTest, BadFlagsFailClearlyBeforeTouchingTheDisk) {
       {{"receive", "--api-token", "short"}, "--api-token"},
       {{"receive", "--shutdown-grace", "1y"}, "--shutdown-grace"},
       {{"export", "--what", "everything"}, "--what"},
+      {{"serve", "--max-connections", "0"}, "--max-connections"},
+      {{"receive", "--max-queued-writes", "0"}, "--max-queued-writes"},
+      {{"serve", "--max-queued-requests", "-1"}, "--max-queued-requests"},
   };
   for (const auto& c : cases) {
     const std::string db = dir_.File("never.db");
@@ -370,6 +374,40 @@ TEST_F(ProviderApiTest, BadFlagsFailClearlyBeforeTouchingTheDisk) {
     EXPECT_NE(err.find(c.mentions), std::string::npos) << err;
     EXPECT_FALSE(std::ifstream(db).good()) << c.mentions << ": the database was created";
   }
+}
+
+// Past --max-queued-writes an activity is refused at once with 503 overloaded and
+// Retry-After (nothing recorded, the client sends it again); every 201 is stored.
+TEST_F(ProviderApiTest, ActivitiesPastTheWriteBoundGet503WithRetryAfterAndEvery201IsStored) {
+  const std::string key = CreateCompany(Db(), "A");
+  ServeProcess serve(Db(), {"--max-queued-writes", "1"});
+  Seed(serve, key);
+  std::mutex mu;
+  std::vector<std::string> recorded;
+  std::atomic<int> overloaded{0}, unexpected{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 16; ++t) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        auto r = serve.Api("POST", "/v1/activities", key, Activity());
+        if (r.status == 201) {
+          std::lock_guard lock(mu);
+          recorded.emplace_back(r.Json().at("id").as_string());
+        } else if (r.status == 503 && r.ErrorCode() == "overloaded" && r.headers["retry-after"] == "1") {
+          ++overloaded;
+        } else {
+          ++unexpected;
+        }
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  RecordProperty("overloaded", overloaded.load());
+  EXPECT_EQ(unexpected.load(), 0);
+  EXPECT_GT(overloaded.load(), 0);
+  ASSERT_FALSE(recorded.empty());
+  for (const auto& id : recorded) ASSERT_EQ(serve.Api("GET", "/v1/events/" + id, key).status, 200) << id;
+  EXPECT_EQ(serve.Api("GET", "/healthz", "").status, 200);
 }
 
 // A server's writer keeps leases and rows in memory, true only while no other server

@@ -305,6 +305,30 @@ TEST(Projector, ReducedBatchesEqualOneByOne) {
 // A timeline row edited by hand into something unreadable does not stop the projector: that
 // row starts over from the next webhook's history (a replay rebuilds the rest), and the
 // webhooks of every other lead are projected as usual.
+// A batch holds at most `batch_bytes` of bodies (and one body past them), as well as at most
+// `batch` webhooks: large webhooks take several transactions, and every one is projected.
+TEST(Projector, BatchesAreBoundedInBytesAsWellAsInWebhooks) {
+  hookline::testing::TempDir dir;
+  auto store = store::OpenStore("sqlite:" + dir.File("db"));
+  const std::string padding(1'024, 'x');
+  store->Write([&](store::StoreTx& tx) {
+    for (int n = 0; n < 10; ++n) {
+      InsertAccepted(tx, n, R"({"event":"message-sent","timestamp":"2026-03-21T09:00:00.000Z","padding":")" +
+                                padding + R"(","data":{"lead":{"id":"L)" + std::to_string(n) +
+                                R"(","name":"n"},"campaign":{"id":"C","name":"c"}}})");
+    }
+    return true;
+  });
+  const std::uint64_t commits_before = store->Counters().commits;
+  Projector projector(*store, /*batch=*/1'000, /*batch_bytes=*/3 * 1'024);
+  EXPECT_EQ(projector.CatchUp(), 10);
+  EXPECT_EQ(store->Counters().commits - commits_before, 4u);  // 3 + 3 + 3 + 1 webhooks
+  store->Read([](store::StoreTx& tx) {
+    EXPECT_EQ(tx.ListProjectedLeads(std::nullopt, std::nullopt, {std::nullopt, std::nullopt, 100}).size(), 10u);
+    EXPECT_EQ(tx.CountAcceptedAfter(tx.ProjectionCheckpoint()), 0);
+  });
+}
+
 TEST(Projector, AnUnreadableTimelineStartsOverAndOthersStillProject) {
   // A message-sent webhook whose history holds its own action only.
   auto webhook = [](const std::string& lead, const std::string& at) {

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <thread>
 
+#include "hookline/api/endpoint_routes.hpp"
 #include "hookline/receiver/projector.hpp"
 #include "hookline/store/sqlite/lease_table.hpp"
 #include "hookline/store/sqlite/migrations.hpp"
@@ -214,6 +215,167 @@ TEST(SqliteStore, JobsOfABatchWithoutFailuresRunOnce) {
   hold.Release();
   for (auto& d : done) EXPECT_TRUE(d.get_future().get());
   EXPECT_EQ(runs, std::vector<int>(runs.size(), 1));
+}
+
+// Waits (bounded) until the store has `n` jobs queued, running or waiting for their sync.
+bool WaitUnanswered(const Store& store, std::uint64_t n) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (store.Counters().unanswered != n) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// A job queued with its own savepoint undoes only itself when it fails, on the first run:
+// the batch it shares commits without a second run.
+TEST(SqliteStore, AJobWithItsOwnSavepointFailsAloneWithoutRunningItsBatchAgain) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  const WriterCounters before = store->Counters();
+  WriterHold hold(*store);
+  std::vector<int> runs(6, 0);
+  std::vector<std::promise<std::pair<bool, bool>>> done(runs.size());  // ok, threw
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    store->WriteAsync([&, i](StoreTx& tx) -> bool {
+      ++runs[i];
+      tx.UpsertLead("c", {"lead-" + std::to_string(i), "N"});
+      if (i == 4) throw StoreError("job 4 fails");
+      return i != 1;  // job 1 asks for its rollback
+    }, {.own_savepoint = i == 1 || i == 4}, [&, i](bool ok, std::exception_ptr error) {
+      done[i].set_value({ok, error != nullptr});
+    });
+  }
+  hold.Release();
+  for (std::size_t i = 0; i < done.size(); ++i) {
+    EXPECT_EQ(done[i].get_future().get(), std::make_pair(i != 1 && i != 4, i == 4)) << i;
+  }
+  EXPECT_EQ(runs, std::vector<int>(runs.size(), 1));
+  const WriterCounters after = store->Counters();
+  EXPECT_EQ(after.batch_reruns, before.batch_reruns);
+  EXPECT_EQ(after.commits - before.commits, 2u);  // the held job's batch, then the six
+  store->Read([](StoreTx& tx) {
+    EXPECT_EQ(tx.ListLeads("c", {std::nullopt, 10}).size(), 4u);
+    EXPECT_FALSE(tx.GetLead("c", "lead-1"));
+    EXPECT_FALSE(tx.GetLead("c", "lead-4"));
+  });
+}
+
+// Past max_queued_writes jobs unanswered, a refusable write is refused at once (nothing of it
+// runs, `done` is never called); the store's own writes still queue. Once the writer has
+// answered, refusable writes are taken again.
+TEST(SqliteStore, RefusableWritesAreRefusedPastTheQueueBoundAndTheStoresOwnStillQueue) {
+  TempDir dir;
+  auto store = sqlite::OpenSqliteStore({.path = dir.File("db"), .max_queued_writes = 4});
+  std::atomic<int> answered{0};
+  auto count = [&](bool, std::exception_ptr) { ++answered; };
+  auto write = [](std::string id) {
+    return [id](StoreTx& tx) {
+      tx.UpsertLead("c", {id, "N"});
+      return true;
+    };
+  };
+  {
+    WriterHold hold(*store);  // the first of the four
+    for (int i = 0; i < 3; ++i) store->WriteAsync(write("queued-" + std::to_string(i)), {.refuse_when_full = true}, count);
+    EXPECT_EQ(store->Counters().unanswered, 4u);
+    EXPECT_THROW(store->WriteAsync(write("refused"), {.refuse_when_full = true}, count), StoreOverloadedError);
+    EXPECT_THROW(store->Write(write("refused-too"), {.refuse_when_full = true}), StoreOverloadedError);
+    store->WriteAsync(write("own"), count);  // not refusable: queued past the bound
+    store->LeaseAsync([](StoreTx&) { return true; }, count);  // lease jobs are not counted
+    EXPECT_EQ(store->Counters().unanswered, 5u);
+    EXPECT_EQ(store->Counters().refused, 2u);
+  }
+  // Three queued, "own" and the lease job; never the refused ones (counted out before
+  // `done` runs).
+  for (const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+       answered.load() < 5 && std::chrono::steady_clock::now() < deadline;) {
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(answered.load(), 5);
+  EXPECT_EQ(store->Counters().unanswered, 0u);
+  EXPECT_TRUE(store->Write(write("after"), {.refuse_when_full = true}));
+  store->Read([](StoreTx& tx) {
+    EXPECT_EQ(tx.ListLeads("c", {std::nullopt, 10}).size(), 5u);
+    EXPECT_FALSE(tx.GetLead("c", "refused"));
+    EXPECT_FALSE(tx.GetLead("c", "refused-too"));
+  });
+}
+
+// One client whose writes are all refused (404 PATCH of a missing endpoint, an
+// Idempotency-Key reused with another body, a 422 after a first write) must not slow the
+// others: their requests share its group commit, which used to roll back and run again
+// under savepoints for every refusal (halving the writer's throughput).
+TEST(GroupCommit, AClientSendingOnly4xxLeavesTheOthersBatchGroupedAndRunOnce) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  hookline::testing::FakeClock clock;
+  const Company company{"c", "C", 0};
+  constexpr Millis kWindow = 3'600'000;
+  auto answer = [](int status) {
+    http::Response r;
+    r.status = status;
+    return r;
+  };
+  auto keyed = [](std::string body) {
+    return http::Request{"POST", "/v1/things", {{"idempotency-key", "key-1"}}, std::move(body), ""};
+  };
+  {
+    const http::Request first = keyed("first");
+    api::RouteContext ctx{first, {}, {}};
+    ASSERT_EQ(api::WriteIdempotent(*store, clock, kWindow, ctx, company, [&](StoreTx& tx) {
+      tx.UpsertLead("c", {"first", "F"});
+      return answer(201);
+    }).status, 201);
+  }
+  const WriterCounters before = store->Counters();
+  WriterHold hold(*store);  // everything sent meanwhile queues as one batch
+  constexpr int kGood = 24, kBad = 12;
+  std::vector<int> runs(kGood, 0), statuses(kGood + kBad, 0);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kGood + kBad; ++i) {
+    clients.emplace_back([&, i] {
+      http::Request request{"PUT", "/v1/leads/lead-" + std::to_string(i), {}, "{}", ""};
+      api::WriteWork work = [&, i](StoreTx& tx) {
+        ++runs[i];
+        tx.UpsertLead("c", {"lead-" + std::to_string(i), "N"});
+        return answer(201);
+      };
+      if (i >= kGood && i % 3 == 0) {
+        request = {"PATCH", "/v1/endpoints/ep_missing", {}, R"({"description":"x"})", ""};
+        work = [](StoreTx& tx) {
+          return tx.GetEndpoint("c", "ep_missing") ? http::Response{}
+                                                    : http::ErrorResponse(404, "not_found", "no such endpoint");
+        };
+      } else if (i >= kGood && i % 3 == 1) {
+        request = keyed("another body");  // 409: the work never runs
+        work = [](StoreTx&) -> http::Response { throw std::logic_error("a reused key ran its work"); };
+      } else if (i >= kGood) {
+        work = [&, i](StoreTx& tx) {
+          tx.UpsertLead("c", {"refused-" + std::to_string(i), "N"});
+          return http::ErrorResponse(422, "invalid", "refused after a write");
+        };
+      }
+      api::RouteContext ctx{request, {}, {}};
+      statuses[i] = api::WriteIdempotent(*store, clock, kWindow, ctx, company, std::move(work)).status;
+    });
+  }
+  ASSERT_TRUE(WaitUnanswered(*store, 1 + kGood + kBad));
+  hold.Release();
+  for (auto& c : clients) c.join();
+
+  for (int i = 0; i < kGood + kBad; ++i) {
+    const int expected = i < kGood ? 201 : i % 3 == 0 ? 404 : i % 3 == 1 ? 409 : 422;
+    EXPECT_EQ(statuses[i], expected) << i;
+  }
+  EXPECT_EQ(runs, std::vector<int>(kGood, 1));  // each good write ran once
+  const WriterCounters after = store->Counters();
+  EXPECT_EQ(after.batch_reruns - before.batch_reruns, 0u);
+  EXPECT_EQ(after.commits - before.commits, 2u);  // the held job's, then all 36 together
+  store->Read([&](StoreTx& tx) {
+    EXPECT_EQ(tx.ListLeads("c", {std::nullopt, 100}).size(), 1u + kGood);  // "first" and the good
+    for (int i = kGood; i < kGood + kBad; ++i) EXPECT_FALSE(tx.GetLead("c", "refused-" + std::to_string(i)));
+  });
 }
 
 TEST(SqliteStore, DataSurvivesReopenAndMigrationsRunOnce) {
@@ -683,6 +845,32 @@ TEST(SqliteStore, RawLogAndRepliesPageThroughEveryRowOnce) {
 
 // Requeueing by event, by endpoint, by both or by neither (each its own statement now)
 // touches exactly the deliveries the filter names, within the company.
+// A list of the raw log without bodies reads neither the bodies nor the headers, only the
+// bodies' sizes; with them (the default), everything.
+TEST(SqliteStore, RawLogListedWithoutBodiesReadsOnlyTheirSize) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("db"));
+  store->Write([](StoreTx& tx) {
+    ReceivedRecord r{.id = "rcv_1", .source_id = "src", .dedupe_key = "k1", .status = "accepted",
+                     .headers = {{"webhook-id", "msg_1"}}, .body = std::string(5'000, 'b')};
+    tx.InsertReceived(r);
+    return true;
+  });
+  store->Read([](StoreTx& tx) {
+    const auto summary = tx.ListReceived({.bodies = false});
+    ASSERT_EQ(summary.size(), 1u);
+    EXPECT_EQ(summary[0].id, "rcv_1");
+    EXPECT_EQ(summary[0].body_bytes, 5'000);
+    EXPECT_TRUE(summary[0].body.empty());
+    EXPECT_TRUE(summary[0].headers.empty());
+    const auto full = tx.ListReceived({});
+    ASSERT_EQ(full.size(), 1u);
+    EXPECT_EQ(full[0].body, std::string(5'000, 'b'));
+    EXPECT_EQ(full[0].body_bytes, 5'000);
+    EXPECT_EQ(full[0].headers, (HeaderList{{"webhook-id", "msg_1"}}));
+  });
+}
+
 TEST(SqliteStore, RequeueTouchesExactlyTheFilteredDeliveries) {
   TempDir dir;
   auto store = OpenStore("sqlite:" + dir.File("db"));

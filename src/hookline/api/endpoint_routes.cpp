@@ -81,11 +81,17 @@ http::Response WriteIdempotent(store::Store& store, const Clock& clock, Millis w
   if (auto* refused = std::get_if<http::Response>(&guard)) return std::move(*refused);
   const Millis now = clock.Now();
   http::Response response;
-  store.Write([&](StoreTx& tx) {
-    bool keep = false;
-    response = RunIdempotent(tx, std::get<IdempotencyGuard>(guard), company, now, window, work, &keep);
-    return keep;
-  });
+  // Under a savepoint of its own: a refused request (4xx) or a replay undoes only itself,
+  // where a failed job without one rolled back its whole group commit and ran it again.
+  try {
+    store.Write([&](StoreTx& tx) {
+      bool keep = false;
+      response = RunIdempotent(tx, std::get<IdempotencyGuard>(guard), company, now, window, work, &keep);
+      return keep;
+    }, {.refuse_when_full = true, .own_savepoint = true});
+  } catch (const store::StoreOverloadedError&) {
+    return http::OverloadedResponse("too many writes are waiting; send this request again shortly");
+  }
   return response;
 }
 

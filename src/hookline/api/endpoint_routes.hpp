@@ -38,9 +38,11 @@ std::variant<IdempotencyGuard, http::Response> ReadIdempotencyGuard(const http::
 http::Response RunIdempotent(store::StoreTx& tx, const IdempotencyGuard& guard, const store::Company& company,
                              Millis now, Millis window, const WriteWork& work, bool* keep);
 
-//! Runs `work` as one write job. A 4xx/5xx answer rolls the job back. On POST with an
-//! Idempotency-Key, the key is checked and recorded in the same transaction, so a retried
-//! request returns the first answer and does nothing twice (409 when the body differs).
+//! Runs `work` as one write job. A 4xx/5xx answer rolls the job back (only it: it runs
+//! under a savepoint of its own). On POST with an Idempotency-Key, the key is checked and
+//! recorded in the same transaction, so a retried request returns the first answer and does
+//! nothing twice (409 when the body differs). 503 `overloaded` when the store's writer is
+//! full (WriteOptions::refuse_when_full).
 http::Response WriteIdempotent(store::Store& store, const Clock& clock, Millis window,
                                RouteContext& ctx, const store::Company& company, WriteWork work);
 

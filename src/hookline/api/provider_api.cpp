@@ -100,7 +100,7 @@ ProviderApi::ProviderApi(store::Store& store, const crypto::SecretBox& secrets, 
       on_new_deliveries_(std::move(on_new_deliveries)),
       options_(options),
       route_handler_([this](const http::Request& r) { return router_.Route(r); }),
-      pool_(options.handler_threads) {
+      pool_(options.handler_threads, options.max_queued_requests) {
   endpoint_routes_ = std::make_unique<EndpointRoutes>(
       store_, secrets_, clock_, on_new_deliveries_,
       EndpointRouteOptions{options_.allow_private_endpoints, options_.secret_overlap});
@@ -109,6 +109,9 @@ ProviderApi::ProviderApi(store::Store& store, const crypto::SecretBox& secrets, 
 
 void ProviderApi::HandleAsync(http::Request request, http::Respond respond) const {
   const std::string_view target = request.target;
+  if (request.method == "GET" && target == "/healthz") {
+    return respond(JsonResponse(200, json::object{{"status", "ok"}}));  // never queued behind the pool
+  }
   constexpr std::string_view kActivities = "/v1/activities";
   if (request.method == "POST" && target.starts_with(kActivities) &&
       (target.size() == kActivities.size() || target[kActivities.size()] == '?')) {
@@ -168,7 +171,9 @@ void ProviderApi::RecordActivityAsync(http::Request request, http::Respond respo
     respond(std::move(pending->response));
   };
   try {
-    store_.WriteAsync(std::move(job), std::move(done));
+    store_.WriteAsync(std::move(job), {.refuse_when_full = true}, std::move(done));
+  } catch (const store::StoreOverloadedError&) {
+    respond(http::OverloadedResponse("too many writes are waiting; send this activity again shortly"));
   } catch (const std::exception& e) {  // the store is shutting down
     spdlog::warn("recording an activity refused: {}", e.what());
     respond(http::ErrorResponse(503, "store_unavailable", "the activity could not be recorded; send it again"));

@@ -25,6 +25,9 @@ struct ProviderApiOptions {
   Millis secret_overlap = 24 * 3'600'000;
   //! Threads for the routes that wait on the store (all but recording an activity).
   int handler_threads = 32;
+  //! Requests waiting for a handler thread past which one is answered 503 `overloaded`
+  //! (http::HandlerPool); 0: no bound.
+  std::size_t max_queued_requests = 0;
 };
 
 //! The provider's REST API (API.md, "Provider API"). Handlers are plain functions of the
@@ -36,7 +39,7 @@ class ProviderApi {
               std::function<void()> on_new_deliveries, ProviderApiOptions options);
 
   //! Answers `request` through `respond`: POST /v1/activities from its group commit, so no
-  //! thread waits for it; every other route on the API's handler pool.
+  //! thread waits for it; GET /healthz inline; every other route on the API's handler pool.
   void HandleAsync(http::Request request, http::Respond respond) const;
 
  private:

@@ -37,7 +37,7 @@ json::object ReceivedView(const store::ReceivedRecord& r, bool with_body) {
                  {"reason", r.reason ? json::value(*r.reason) : nullptr},
                  {"event", r.event ? json::value(*r.event) : nullptr},
                  {"received_at", FormatIso8601(r.received_at)},
-                 {"body_bytes", r.body.size()}};
+                 {"body_bytes", r.body_bytes}};
   if (with_body) {
     json::object headers;
     for (const auto& [k, v] : r.headers) headers[k] = v;
@@ -146,7 +146,8 @@ std::optional<json::object> CreateSource(store::Store& store, const crypto::Secr
 
 ReceiverApi::ReceiverApi(store::Store& store, const crypto::SecretBox& secrets, const Clock& clock,
                          std::optional<std::string> api_token_hash, std::function<void()> on_stored,
-                         std::function<void()> on_forwarding, bool allow_private_endpoints, int query_threads)
+                         std::function<void()> on_forwarding, bool allow_private_endpoints, int query_threads,
+                         std::size_t max_queued_requests)
     : store_(store),
       secrets_(secrets),
       clock_(clock),
@@ -154,7 +155,7 @@ ReceiverApi::ReceiverApi(store::Store& store, const crypto::SecretBox& secrets, 
       on_stored_(std::move(on_stored)),
       on_forwarding_(std::move(on_forwarding)),
       sources_(store),
-      query_pool_(query_threads),
+      query_pool_(query_threads, max_queued_requests),
       route_handler_([this](const http::Request& r) { return router_.Route(r); }) {
   endpoint_routes_ = std::make_unique<EndpointRoutes>(store_, secrets_, clock_, on_forwarding_,
                                                       EndpointRouteOptions{allow_private_endpoints});
@@ -162,6 +163,9 @@ ReceiverApi::ReceiverApi(store::Store& store, const crypto::SecretBox& secrets, 
 }
 
 void ReceiverApi::HandleAsync(http::Request request, http::Respond respond) const {
+  if (request.method == "GET" && request.target == "/healthz") {
+    return respond(JsonResponse(200, json::object{{"status", "ok"}}));  // never queued behind the pool
+  }
   if (request.method == "POST" && request.target.starts_with("/ingest/")) {
     auto target = boost::urls::parse_origin_form(request.target);
     if (target && target->segments().size() == 2) {
@@ -290,6 +294,7 @@ void ReceiverApi::AddRoutes() {
       filter.after_seq = std::get<std::int64_t>(after_seq);
     }
     filter.limit = p.limit + 1;
+    filter.bodies = false;  // the list shows neither: a page of 1 MB bodies is not read for nothing
     std::vector<store::ReceivedRecord> items;
     store_.Read([&](store::StoreTx& tx) { items = tx.ListReceived(filter); });
     return JsonResponse(200, ListPage(items, p.limit, [](const auto& r) { return ReceivedView(r, false); }, [](const auto& x) { return json::value(FormatSeqCursor(x.seq)); }));

@@ -27,10 +27,12 @@ class ReceiverApi {
   //! `on_forwarding` runs after forwarding deliveries were queued (wake the dispatcher).
   ReceiverApi(store::Store& store, const crypto::SecretBox& secrets, const Clock& clock,
               std::optional<std::string> api_token_hash, std::function<void()> on_stored,
-              std::function<void()> on_forwarding, bool allow_private_endpoints, int query_threads = 16);
+              std::function<void()> on_forwarding, bool allow_private_endpoints, int query_threads = 16,
+              std::size_t max_queued_requests = 0);
 
   //! For the server's I/O threads: an ingest is answered from its group commit without a
-  //! thread waiting; every other route runs on a pool of `query_threads`.
+  //! thread waiting; every other route runs on a pool of `query_threads` (503 `overloaded`
+  //! past `max_queued_requests` waiting, unless 0); GET /healthz is answered inline.
   void HandleAsync(http::Request request, http::Respond respond) const;
 
  private:

@@ -1,6 +1,7 @@
 #include "hookline/app/commands.hpp"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -153,19 +154,44 @@ int WaitForStopSignal(const sigset_t& set) {
   return signal;
 }
 
+// The connections that fit the process's descriptor limit (`ulimit -n`): raises its soft
+// limit toward the hard one when `max_connections` needs it; if that is not enough, serves
+// fewer connections and says so.
+std::size_t FitConnectionsToDescriptors(std::size_t max_connections) {
+  // Beside the connections: the ones being refused, SQLite's (a few descriptors per read
+  // connection, one per handler thread), delivery sockets, the logs.
+  constexpr rlim_t kOthers = http::kMaxRefusing + 512;
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) + kOthers;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= wanted) {
+    return max_connections;
+  }
+  rlimit raised = limit;
+  raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+  if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  if (limit.rlim_cur >= wanted) return max_connections;
+  const std::size_t fits = limit.rlim_cur > kOthers + 64 ? static_cast<std::size_t>(limit.rlim_cur - kOthers) : 64;
+  spdlog::warn("--max-connections {} needs ~{} file descriptors and the limit is {} (ulimit -n): "
+               "at most {} connections are served",
+               max_connections, wanted, limit.rlim_cur, fits);
+  return fits;
+}
+
 // A role's HTTP server, bound to host:port but not serving yet (Server::Listen), so that a
 // busy port fails the command before it opens the database or makes a key file.
 // `handler` is an http::Handler (run on a pool of handler_threads) or an http::AsyncHandler.
 template <typename AnyHandler>
 std::unique_ptr<http::Server> ListenHttp(const std::string& host, std::uint16_t port,
                                          std::size_t body_limit, Millis read_timeout,
-                                         int handler_threads, AnyHandler handler) {
+                                         std::size_t max_connections, int handler_threads,
+                                         AnyHandler handler) {
   http::ServerOptions server_options;
   server_options.host = host;
   server_options.port = port;
   server_options.body_limit = body_limit;
   server_options.read_timeout = std::chrono::milliseconds{read_timeout};
   server_options.handler_threads = handler_threads;
+  server_options.max_connections = FitConnectionsToDescriptors(max_connections);
   auto server = std::make_unique<http::Server>(server_options, std::move(handler));
   server->Listen();
   return server;
@@ -215,16 +241,17 @@ int RunServe(const ServeOptions& options) {
   std::optional<api::ProviderApi> api;
   // Activities are answered from their group commit; the other routes run on the API's pool.
   // Nothing is served before StartHttp, when `api` exists.
-  server = ListenHttp(host, port, options.max_body_bytes, read_timeout, 0,
+  server = ListenHttp(host, port, options.max_body_bytes, read_timeout, options.max_connections, 0,
                       http::AsyncHandler([&api](http::Request r, http::Respond respond) {
                         api->HandleAsync(std::move(r), std::move(respond));
                       }));
-  store = store::OpenStore(options.db, store::StoreUse::kServer);
+  store = store::OpenStore(options.db, store::StoreUse::kServer, options.max_queued_writes);
   secrets.emplace(master_key.Get("endpoint secrets"));
   delivery_stack.emplace(*store, *secrets, std::move(delivery_config));
   auto& dispatcher = delivery_stack->dispatcher();
   api.emplace(*store, *secrets, SystemClock::Instance(), [&] { dispatcher.Notify(); },
-              api::ProviderApiOptions{.allow_private_endpoints = options.delivery.allow_private_endpoints});
+              api::ProviderApiOptions{.allow_private_endpoints = options.delivery.allow_private_endpoints,
+                                      .max_queued_requests = options.max_queued_requests});
   StartHttp(*server);
   delivery_stack->Start();
   spdlog::info("hookline {} serving on {}:{} with {} store", HOOKLINE_VERSION, host, server->port(),
@@ -260,17 +287,18 @@ int RunReceive(const ReceiveOptions& options) {
   std::optional<api::ReceiverApi> api;
   // Ingests are answered from their group commit (no thread waits per request); queries run
   // on the API's own pool. Nothing is served before StartHttp, when `api` exists.
-  server = ListenHttp(host, port, options.max_body_bytes, read_timeout, 0,
+  server = ListenHttp(host, port, options.max_body_bytes, read_timeout, options.max_connections, 0,
                       http::AsyncHandler([&api](http::Request r, http::Respond respond) {
                         api->HandleAsync(std::move(r), std::move(respond));
                       }));
-  store = store::OpenStore(options.db, store::StoreUse::kServer);
+  store = store::OpenStore(options.db, store::StoreUse::kServer, options.max_queued_writes);
   secrets.emplace(master_key.Get("source secrets and forwarding endpoint secrets"));
   projector.emplace(*store);
   forwarding.emplace(*store, *secrets, std::move(delivery_config));
   if (!token_hash) spdlog::warn("no --api-token: the query API is off, ingest still works");
   api.emplace(*store, *secrets, SystemClock::Instance(), token_hash, [&] { projector->Notify(); },
-              [&] { forwarding->dispatcher().Notify(); }, options.delivery.allow_private_endpoints);
+              [&] { forwarding->dispatcher().Notify(); }, options.delivery.allow_private_endpoints,
+              /*query_threads=*/16, options.max_queued_requests);
   StartHttp(*server);
   projector->Start();
   forwarding->Start();

@@ -62,6 +62,10 @@ struct ServeOptions {
   std::optional<std::string> master_key;       //!< base64; from HOOKLINE_MASTER_KEY
   std::optional<std::string> master_key_file;  //!< default: the database path + ".key"
   std::size_t max_body_bytes = 1 << 20;
+  //! Bounds under load: past each, a request is answered 503 `overloaded` (Retry-After: 1).
+  std::size_t max_connections = 10'000;    //!< open connections (lowered to fit `ulimit -n`)
+  std::size_t max_queued_writes = 4'096;   //!< store write jobs waiting for their commit
+  std::size_t max_queued_requests = 1'024;  //!< requests waiting for a handler thread
 };
 
 //! Runs the provider until SIGINT or SIGTERM. Prints "listening on http://HOST:PORT" as the
@@ -86,6 +90,10 @@ struct ReceiveOptions {
   std::optional<std::string> master_key;       //!< base64; from HOOKLINE_MASTER_KEY
   std::optional<std::string> master_key_file;  //!< default: the database path + ".key"
   std::size_t max_body_bytes = 1 << 20;
+  //! Bounds under load: past each, a request is answered 503 `overloaded` (Retry-After: 1).
+  std::size_t max_connections = 10'000;    //!< open connections (lowered to fit `ulimit -n`)
+  std::size_t max_queued_writes = 4'096;   //!< store write jobs waiting for their commit
+  std::size_t max_queued_requests = 1'024;  //!< requests waiting for a handler thread
 };
 
 //! Runs the consumer until SIGINT or SIGTERM; first stdout line "listening on http://HOST:PORT".

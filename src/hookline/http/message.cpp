@@ -19,4 +19,10 @@ Response ErrorResponse(int status, std::string_view code, std::string_view messa
   return r;
 }
 
+Response OverloadedResponse(std::string_view message) {
+  Response r = ErrorResponse(503, "overloaded", message);
+  r.headers.emplace_back("retry-after", "1");
+  return r;
+}
+
 }  // namespace hookline::http

@@ -32,4 +32,8 @@ struct Response {
 //! `{"error": {"code": code, "message": message}}` with `status`.
 Response ErrorResponse(int status, std::string_view code, std::string_view message);
 
+//! 503 `overloaded` with `Retry-After: 1`: a bound was reached (connections, queued requests
+//! or writes); nothing of the request was done, and a client (a webhook sender) retries.
+Response OverloadedResponse(std::string_view message);
+
 }  // namespace hookline::http

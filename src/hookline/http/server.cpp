@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/asio.hpp>
@@ -118,6 +119,22 @@ class ResponseSlot final : public WaitingAnswer {
   std::atomic<bool> answered_{false};
 };
 
+// Counts one connection (or one refusal) for as long as its coroutine lives.
+class Counted {
+ public:
+  explicit Counted(std::atomic<std::size_t>& count) : count_(&count) {}
+  Counted(Counted&& other) noexcept : count_(std::exchange(other.count_, nullptr)) {}
+  Counted(const Counted&) = delete;
+  Counted& operator=(const Counted&) = delete;
+  Counted& operator=(Counted&&) = delete;
+  ~Counted() {
+    if (count_ != nullptr) count_->fetch_sub(1, std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<std::size_t>* count_;
+};
+
 Response RunGuarded(const Handler& handler, const Request& request) {
   try {
     return handler(request);
@@ -130,16 +147,28 @@ Response RunGuarded(const Handler& handler, const Request& request) {
 }  // namespace
 
 struct HandlerPool::Impl {
-  explicit Impl(int threads) : pool(static_cast<std::size_t>(std::max(1, threads))) {}
+  Impl(int threads, std::size_t max_queued)
+      : pool(static_cast<std::size_t>(std::max(1, threads))), max_queued(max_queued) {}
   asio::thread_pool pool;
+  const std::size_t max_queued;
+  std::atomic<std::size_t> queued{0};  // posted, not yet started
 };
 
-HandlerPool::HandlerPool(int threads) : impl_(std::make_unique<Impl>(threads)) {}
+HandlerPool::HandlerPool(int threads, std::size_t max_queued)
+    : impl_(std::make_unique<Impl>(threads, max_queued)) {}
 
 HandlerPool::~HandlerPool() { impl_->pool.join(); }
 
 void HandlerPool::Run(const Handler& handler, Request request, Respond respond) {
-  asio::post(impl_->pool, [&handler, request = std::move(request), respond = std::move(respond)] {
+  Impl& impl = *impl_;
+  const std::size_t waiting = impl.queued.fetch_add(1, std::memory_order_relaxed);
+  if (impl.max_queued > 0 && waiting >= impl.max_queued) {
+    impl.queued.fetch_sub(1, std::memory_order_relaxed);
+    respond(OverloadedResponse("too many requests are waiting; send this request again shortly"));
+    return;
+  }
+  asio::post(impl.pool, [&impl, &handler, request = std::move(request), respond = std::move(respond)] {
+    impl.queued.fetch_sub(1, std::memory_order_relaxed);
     respond(RunGuarded(handler, request));
   });
 }
@@ -153,6 +182,14 @@ struct Server::Impl {
   std::mutex busy_mu;
   std::condition_variable busy_cv;
   int busy = 0;
+  // Open connections, and connections being refused (past options.max_connections): counted
+  // by the acceptor, uncounted by their coroutines, which may end with `io` (so before it).
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> refusing{0};
+  const std::string refusal = [] {  // what RefuseAtOnce writes: the whole 503
+    const Response r = TooManyConnections();
+    return FormatHead(r, 11, false) + r.body;
+  }();
   std::shared_ptr<AnswerBook> answers = std::make_shared<AnswerBook>();
   // One I/O context per I/O thread, each connection on one of them (dealt in turn as they
   // are accepted): a connection's reads, writes and answers run on one thread, without the
@@ -194,7 +231,7 @@ struct Server::Impl {
 
   Impl(ServerOptions o, Handler blocking) : options(std::move(o)), blocking_handler(std::move(blocking)) {
     MakeContexts();
-    handler_pool.emplace(options.handler_threads);
+    handler_pool.emplace(options.handler_threads, options.max_queued_requests);
     handler = [this](Request request, Respond respond) {
       handler_pool->Run(blocking_handler, std::move(request), std::move(respond));
     };
@@ -255,18 +292,17 @@ struct Server::Impl {
         asio::use_awaitable);
   }
 
-  // Beast formats the head; head and body then go out in one gathering write. Writing the
-  // whole message through Beast's serializer walked its nested buffer views again at every
-  // step, ~12k instructions per response (a fifth of what a request cost bench_sink), and
-  // copied the body into the message.
-  static asio::awaitable<void> WriteResponse(beast::tcp_stream& stream, const Response& r,
-                                             unsigned version, bool keep_alive,
-                                             std::chrono::milliseconds timeout) {
+  // A 1xx, 204 or 304 answer has no body and no Content-Length (RFC 9110, 6.4.1).
+  static bool Bodiless(int code) {
+    const auto status = static_cast<bhttp::status>(code);
+    return bhttp::to_status_class(status) == bhttp::status_class::informational ||
+           status == bhttp::status::no_content || status == bhttp::status::not_modified;
+  }
+
+  // The head of `r`, as Beast formats it ("" if it cannot: never for a head in memory).
+  static std::string FormatHead(const Response& r, unsigned version, bool keep_alive) {
     const auto status = static_cast<bhttp::status>(r.status);
-    // A 1xx, 204 or 304 answer has no body and no Content-Length (RFC 9110, 6.4.1).
-    const bool bodiless = bhttp::to_status_class(status) == bhttp::status_class::informational ||
-                          status == bhttp::status::no_content ||
-                          status == bhttp::status::not_modified;
+    const bool bodiless = Bodiless(r.status);
     bhttp::response<bhttp::empty_body> res{status, version};
     res.set(bhttp::field::server, "hookline/" HOOKLINE_VERSION);
     if (!bodiless) res.set(bhttp::field::content_type, r.content_type);
@@ -286,8 +322,20 @@ struct Server::Impl {
         serializer.consume(n);
       });
     }
-    if (ec) co_return;  // cannot happen for a head in memory; nothing is sent
-    const std::string_view body = bodiless ? std::string_view() : std::string_view(r.body);
+    if (ec) head.clear();
+    return head;
+  }
+
+  // Beast formats the head; head and body then go out in one gathering write. Writing the
+  // whole message through Beast's serializer walked its nested buffer views again at every
+  // step, ~12k instructions per response (a fifth of what a request cost bench_sink), and
+  // copied the body into the message.
+  static asio::awaitable<void> WriteResponse(beast::tcp_stream& stream, const Response& r,
+                                             unsigned version, bool keep_alive,
+                                             std::chrono::milliseconds timeout) {
+    const std::string head = FormatHead(r, version, keep_alive);
+    if (head.empty()) co_return;  // nothing is sent
+    const std::string_view body = Bodiless(r.status) ? std::string_view() : std::string_view(r.body);
     const std::array<asio::const_buffer, 2> message{asio::buffer(head), asio::buffer(body)};
     stream.expires_after(timeout);
     co_await asio::async_write(stream, message, kTuple);
@@ -296,20 +344,49 @@ struct Server::Impl {
   // After refusing a request whose body is still arriving (413), half-close and read and
   // discard what the client sends, for at most 2 s or 64 MiB, so it can read the answer
   // instead of failing on a reset (a "lingering close", as nginx does).
-  static asio::awaitable<void> LingeringClose(beast::tcp_stream& stream) {
+  static asio::awaitable<void> LingeringClose(beast::tcp_stream& stream,
+                                              std::chrono::milliseconds timeout = std::chrono::seconds{2},
+                                              std::size_t max_bytes = std::size_t{64} << 20) {
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     std::array<char, 16384> scratch;
     std::size_t drained = 0;
-    stream.expires_after(std::chrono::seconds{2});
-    while (drained < (std::size_t{64} << 20)) {
+    stream.expires_after(timeout);
+    while (drained < max_bytes) {
       auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), kTuple);
       if (ec) break;
       drained += n;
     }
   }
 
-  asio::awaitable<void> Session(tcp::socket socket) {
+  static Response TooManyConnections() {
+    return OverloadedResponse("too many connections are open; send this request again shortly");
+  }
+
+  // A connection past options.max_connections: answered 503 before its request is read, then
+  // closed after a short linger (so a client that sent its request reads the answer rather
+  // than a reset). A second or two at most each, and few at a time (kMaxRefusing).
+  static asio::awaitable<void> Refuse(tcp::socket socket, Counted) {
+    beast::tcp_stream stream(std::move(socket));
+    co_await WriteResponse(stream, TooManyConnections(), 11, false, std::chrono::seconds{1});
+    co_await LingeringClose(stream, std::chrono::seconds{1}, std::size_t{64} << 10);
+  }
+
+  // Past kMaxRefusing refusals in progress, the same 503 without keeping a descriptor: written
+  // if the socket takes it now, what the client sent so far read and dropped (closing with
+  // it unread would reset the connection, and the client could lose the answer), and closed.
+  template <typename Socket>
+  void RefuseAtOnce(Socket& socket) const {
+    boost::system::error_code ec;
+    socket.non_blocking(true, ec);
+    if (!ec) asio::write(socket, asio::buffer(refusal), ec);
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    std::array<char, 4096> scratch;
+    for (int reads = 0; reads < 16 && !ec; ++reads) socket.read_some(asio::buffer(scratch), ec);
+    socket.close(ec);
+  }
+
+  asio::awaitable<void> Session(tcp::socket socket, Counted) {
     beast::tcp_stream stream(std::move(socket));
     // Beast reads max(512, free capacity) bytes at a time, and a flat buffer that starts
     // empty settles at ~1 KB: a 3 KB webhook took ~5.6 recvmsg calls. 8 KiB holds a typical
@@ -405,9 +482,24 @@ struct Server::Impl {
       if (ec) {
         if (ec == asio::error::operation_aborted) co_return;
         spdlog::warn("accept failed: {}", ec.message());
+        // Out of descriptors (EMFILE), every accept fails at once until one closes: pause
+        // rather than spin (and log) at full speed.
+        asio::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds{50});
+        co_await pause.async_wait(kTuple);
         continue;
       }
-      asio::co_spawn(socket.get_executor(), Session(std::move(socket)), asio::detached);
+      // Only this coroutine counts up, so a load then an add cannot overshoot.
+      if (options.max_connections > 0 && connections.load(std::memory_order_relaxed) >= options.max_connections) {
+        if (refusing.load(std::memory_order_relaxed) < kMaxRefusing) {
+          refusing.fetch_add(1, std::memory_order_relaxed);
+          asio::co_spawn(socket.get_executor(), Refuse(std::move(socket), Counted(refusing)), asio::detached);
+        } else {
+          RefuseAtOnce(socket);
+        }
+        continue;
+      }
+      connections.fetch_add(1, std::memory_order_relaxed);
+      asio::co_spawn(socket.get_executor(), Session(std::move(socket), Counted(connections)), asio::detached);
     }
   }
 };

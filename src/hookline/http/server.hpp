@@ -10,6 +10,11 @@
 
 namespace hookline::http {
 
+//! Connections a Server refuses at once (past ServerOptions::max_connections) that it answers
+//! with a 503; past them, a connection is closed unanswered. Each takes a descriptor for at
+//! most ~1 s.
+inline constexpr std::size_t kMaxRefusing = 256;
+
 //! A handler that may block (on a commit, a read): run on the server's handler pool.
 using Handler = std::function<Response(const Request&)>;
 
@@ -32,6 +37,13 @@ struct ServerOptions {
   //! accepted, and a connection stays on its thread.
   int io_threads = 2;
   int handler_threads = 32;  //!< for a blocking Handler: they may wait on durable commits
+  //! For a blocking Handler: requests waiting for a handler thread past which the server
+  //! answers 503 (HandlerPool); 0: no bound.
+  std::size_t max_queued_requests = 0;
+  //! Open connections past which a new one is answered 503 `overloaded` (Retry-After: 1)
+  //! and closed, without reading its request; up to kMaxRefusing such answers at a time,
+  //! past them new connections are closed at once. 0: no bound.
+  std::size_t max_connections = 0;
   //! How long Stop waits for requests already read to be answered.
   std::chrono::milliseconds stop_grace{5'000};
 };
@@ -74,12 +86,15 @@ class Server {
 //! routes inline and hands the rest here.
 class HandlerPool {
  public:
-  explicit HandlerPool(int threads);
+  //! `max_queued`: requests waiting for a thread past which Run answers at once with 503
+  //! `overloaded` (Retry-After: 1) instead of queuing; 0: no bound.
+  explicit HandlerPool(int threads, std::size_t max_queued = 0);
   ~HandlerPool();  //!< waits for the handlers running
   HandlerPool(const HandlerPool&) = delete;
   HandlerPool& operator=(const HandlerPool&) = delete;
 
-  //! Runs `handler(request)` on the pool and answers with its response (500 if it throws).
+  //! Runs `handler(request)` on the pool and answers with its response (500 if it throws),
+  //! or 503 when `max_queued` requests already wait. Thread-safe, lock-free.
   void Run(const Handler& handler, Request request, Respond respond);
 
  private:

@@ -91,8 +91,10 @@ void IngestAsync(store::Store& store, SourceCache& sources, const crypto::Secret
     std::string rejection;
     std::optional<std::string> duplicate_of;
     IngestEffects effects;
+    IngestDone done;  //!< here, not in the answer: a refused write is answered without it
   };
   auto pending = std::make_shared<Pending>();
+  pending->done = std::move(done);
   store::ReceivedRecord& record = pending->record;
   record.id = NewId("rcv_", now);
   record.source_id = source->id;
@@ -129,7 +131,8 @@ void IngestAsync(store::Store& store, SourceCache& sources, const crypto::Secret
     if (pending->facts) pending->effects.forwarded = ForwardReceived(tx, pending->record, *pending->facts, now);
     return true;
   };
-  auto answer = [pending, done = std::move(done)](bool, std::exception_ptr error) {
+  auto answer = [pending](bool, std::exception_ptr error) {
+    const IngestDone& done = pending->done;
     if (error) {
       try {
         std::rethrow_exception(error);
@@ -157,9 +160,11 @@ void IngestAsync(store::Store& store, SourceCache& sources, const crypto::Secret
     done(std::move(r), effects);
   };
   try {
-    store.WriteAsync(std::move(job), std::move(answer));
+    store.WriteAsync(std::move(job), {.refuse_when_full = true}, std::move(answer));
+  } catch (const store::StoreOverloadedError&) {
+    pending->done(http::OverloadedResponse("too many webhooks are waiting to be stored; send it again shortly"), {});
   } catch (const store::StoreError& e) {  // shutting down
-    done(http::ErrorResponse(503, "store_unavailable", e.what()), {});
+    pending->done(http::ErrorResponse(503, "store_unavailable", e.what()), {});
   }
 }
 

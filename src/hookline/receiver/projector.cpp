@@ -182,7 +182,8 @@ void ProjectWebhook(store::StoreTx& tx, const store::ReceivedRecord& record) {
   batch.Apply(tx);
 }
 
-Projector::Projector(store::Store& store, int batch) : store_(store), batch_(batch) {}
+Projector::Projector(store::Store& store, int batch, std::size_t batch_bytes)
+    : store_(store), batch_(batch), batch_bytes_(batch_bytes) {}
 
 Projector::~Projector() { Stop(); }
 
@@ -232,11 +233,15 @@ int Projector::CatchUp() {
     std::vector<store::ReceivedRecord> records;
     store_.Read([&](store::StoreTx& tx) {
       from = tx.ProjectionCheckpoint();
-      records = tx.AcceptedAfter(from, batch_);
+      records = tx.AcceptedAfter(from, batch_, batch_bytes_);
     });
     if (records.empty()) return total;
     ProjectionBatch batch;
-    for (const auto& record : records) batch.Add(record);
+    std::size_t bytes = 0;
+    for (const auto& record : records) {
+      batch.Add(record);
+      bytes += record.body.size();
+    }
     const std::int64_t through = records.back().seq;
     // The checkpoint and the projections it covers change in one transaction, and only if
     // nothing (a rebuild) moved the checkpoint since it was read.
@@ -248,7 +253,7 @@ int Projector::CatchUp() {
     });
     if (!applied) continue;
     total += static_cast<int>(records.size());
-    if (static_cast<int>(records.size()) < batch_) return total;
+    if (static_cast<int>(records.size()) < batch_ && bytes < batch_bytes_) return total;
   }
 }
 

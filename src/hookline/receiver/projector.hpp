@@ -67,7 +67,9 @@ void ProjectWebhook(store::StoreTx& tx, const store::ReceivedRecord& record);
 //! it resumes after a restart). Thread-safe.
 class Projector {
  public:
-  explicit Projector(store::Store& store, int batch = 2000);
+  //! Projects at most `batch` webhooks per transaction, and stops a batch at the webhook
+  //! whose body brings the batch's bodies to `batch_bytes` (so its memory is bounded).
+  explicit Projector(store::Store& store, int batch = 2000, std::size_t batch_bytes = 8 << 20);
   ~Projector();
   void Start();
   void Stop();
@@ -79,6 +81,7 @@ class Projector {
  private:
   store::Store& store_;
   int batch_;
+  std::size_t batch_bytes_;
   std::mutex catch_up_mu_;  // one catch-up at a time: it owns what follows
   std::mutex mu_;
   std::condition_variable cv_;

@@ -38,7 +38,7 @@ std::optional<DeliveryStatus> ParseDeliveryStatus(std::string_view s) {
   return std::nullopt;
 }
 
-std::unique_ptr<Store> OpenStore(std::string_view url, StoreUse use) {
+std::unique_ptr<Store> OpenStore(std::string_view url, StoreUse use, std::size_t max_queued_writes) {
   std::string_view path = url;
   if (path.starts_with("sqlite://")) {
     path.remove_prefix(9);
@@ -49,7 +49,9 @@ std::unique_ptr<Store> OpenStore(std::string_view url, StoreUse use) {
         "PostgreSQL is not supported by this build yet: use --db sqlite:PATH");
   }
   if (path.empty()) throw StoreError("the database path is empty: use --db sqlite:PATH");
-  return sqlite::OpenSqliteStore({.path = std::string(path), .one_server = use == StoreUse::kServer});
+  return sqlite::OpenSqliteStore({.path = std::string(path),
+                                  .one_server = use == StoreUse::kServer,
+                                  .max_queued_writes = max_queued_writes});
 }
 
 }  // namespace hookline::store

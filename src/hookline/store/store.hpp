@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -25,6 +26,13 @@ class StoreError : public std::runtime_error {
 
 //! A stored value cannot be read back (edited by hand, or damaged): the store itself works.
 class UnreadableValueError : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
+//! The writer's queue is full (a write with WriteOptions::refuse_when_full): nothing of the
+//! job ran and it was not queued. The store itself works: the client may send again later.
+class StoreOverloadedError : public StoreError {
  public:
   using StoreError::StoreError;
 };
@@ -213,6 +221,7 @@ struct ReceivedRecord {
   Millis received_at = 0;
   HeaderList headers;
   std::string body;
+  std::int64_t body_bytes = 0;  //!< the body's size, set by reads (also when the body is left out)
 };
 
 struct ReceivedFilter {
@@ -223,6 +232,7 @@ struct ReceivedFilter {
   std::optional<Millis> until = std::nullopt;
   std::optional<std::int64_t> after_seq = std::nullopt;  //!< cursor: only newer than this
   int limit = 50;
+  bool bodies = true;  //!< false: headers and body are not read (body_bytes still is)
 };
 
 //! A projected value with the version that wrote it: a write wins only with a greater
@@ -394,8 +404,10 @@ class StoreTx {
   virtual std::optional<std::string> InsertReceived(ReceivedRecord& record) = 0;
   virtual std::optional<ReceivedRecord> GetReceived(std::string_view id) = 0;
   virtual std::vector<ReceivedRecord> ListReceived(const ReceivedFilter& filter) = 0;
-  //! Accepted records after `after_seq`, oldest first.
-  virtual std::vector<ReceivedRecord> AcceptedAfter(std::int64_t after_seq, int limit) = 0;
+  //! Accepted records after `after_seq`, oldest first: at most `limit`, and none after the
+  //! one whose body brings their bodies' total to `max_bytes` (so at least one, if any).
+  virtual std::vector<ReceivedRecord> AcceptedAfter(std::int64_t after_seq, int limit,
+                                                    std::size_t max_bytes) = 0;
   virtual std::int64_t ProjectionCheckpoint() = 0;
   //! How many accepted records come after `seq` (the projector's backlog).
   virtual std::int64_t CountAcceptedAfter(std::int64_t seq) = 0;
@@ -461,6 +473,29 @@ class StoreTx {
                               const IdempotencyRecord& record) = 0;
 };
 
+//! How a write is queued (Store::Write and WriteAsync with options).
+struct WriteOptions {
+  //! Refused at once with StoreOverloadedError, instead of queued, while the writer already
+  //! holds its limit of write jobs (queued, running or waiting for their sync; lease jobs do
+  //! not count): for a request's write, whose client can send it again. Without it a write
+  //! always queues (the store's own work: attempt records, projections; their producers
+  //! bound them), and it counts toward the limit all the same.
+  bool refuse_when_full = false;
+  //! Runs the job under a savepoint of its own from its first run: when it fails, only its
+  //! own changes are undone and the rest of its batch commits without a second run. For a
+  //! job that fails often (a request a client can get refused); costs one savepoint.
+  bool own_savepoint = false;
+};
+
+//! What the store's writer did since the store opened. For tests and operators.
+struct WriterCounters {
+  std::uint64_t commits = 0;       //!< batches of write jobs committed
+  std::uint64_t jobs = 0;          //!< write and lease jobs answered
+  std::uint64_t batch_reruns = 0;  //!< batches rolled back and run again under savepoints
+  std::uint64_t refused = 0;       //!< writes refused with StoreOverloadedError
+  std::uint64_t unanswered = 0;    //!< write jobs now queued, running or waiting for their sync
+};
+
 //! Durable storage for both roles. Thread-safe.
 class Store {
  public:
@@ -480,6 +515,7 @@ class Store {
   //! savepoint. So a job sets, never accumulates, what it hands back, and leaves its inputs
   //! as they were; only its last run counts. A job that changed nothing should not fail
   //! (return false) merely to report something: that costs the whole batch a second run.
+  //! (A job queued with WriteOptions::own_savepoint fails alone: no second run.)
   virtual bool Write(std::function<bool(StoreTx&)> job) = 0;
 
   //! What an asynchronous write reports: what the job returned, or the exception it (or the
@@ -500,6 +536,16 @@ class Store {
   //! runs on the store's writer thread, as for WriteAsync.
   virtual void LeaseAsync(std::function<bool(StoreTx&)> job, WriteDone done) = 0;
 
+  //! Write, queued as `options` say. Throws StoreOverloadedError when refused (see
+  //! WriteOptions::refuse_when_full).
+  virtual bool Write(std::function<bool(StoreTx&)> job, WriteOptions options) = 0;
+  //! WriteAsync, queued as `options` say. Throws StoreOverloadedError when refused, and then
+  //! never calls `done`.
+  virtual void WriteAsync(std::function<bool(StoreTx&)> job, WriteOptions options, WriteDone done) = 0;
+
+  //! A snapshot of the writer's counters. Thread-safe, lock-free.
+  virtual WriterCounters Counters() const = 0;
+
   //! Human-readable kind, e.g. "sqlite".
   virtual std::string_view Kind() const = 0;
 };
@@ -514,7 +560,9 @@ enum class StoreUse {
 };
 
 //! Opens the store named by `url`: "sqlite:PATH" (or a bare path). Applies pending
-//! migrations. Throws StoreError with a clear message when it cannot.
-std::unique_ptr<Store> OpenStore(std::string_view url, StoreUse use = StoreUse::kTool);
+//! migrations. Throws StoreError with a clear message when it cannot. `max_queued_writes`:
+//! see WriteOptions::refuse_when_full (0: never refused).
+std::unique_ptr<Store> OpenStore(std::string_view url, StoreUse use = StoreUse::kTool,
+                                 std::size_t max_queued_writes = 0);
 
 }  // namespace hookline::store

@@ -199,10 +199,12 @@ class SqliteStore final : public Store {
     db->ResetStatements();
   }
 
-  bool Write(std::function<bool(StoreTx&)> job) override {
+  bool Write(std::function<bool(StoreTx&)> job) override { return Write(std::move(job), WriteOptions{}); }
+
+  bool Write(std::function<bool(StoreTx&)> job, WriteOptions options) override {
     std::promise<bool> promise;
     std::future<bool> result = promise.get_future();
-    WriteAsync(std::move(job), [&promise](bool ok, std::exception_ptr error) {
+    WriteAsync(std::move(job), options, [&promise](bool ok, std::exception_ptr error) {
       if (error) {
         promise.set_exception(error);
       } else {
@@ -213,11 +215,21 @@ class SqliteStore final : public Store {
   }
 
   void WriteAsync(std::function<bool(StoreTx&)> job, WriteDone done) override {
-    Enqueue(queue_, std::move(job), std::move(done));
+    Enqueue(queue_, std::move(job), std::move(done), WriteOptions{});
+  }
+
+  void WriteAsync(std::function<bool(StoreTx&)> job, WriteOptions options, WriteDone done) override {
+    Enqueue(queue_, std::move(job), std::move(done), options);
   }
 
   void LeaseAsync(std::function<bool(StoreTx&)> job, WriteDone done) override {
-    Enqueue(lease_queue_, std::move(job), std::move(done));
+    Enqueue(lease_queue_, std::move(job), std::move(done), WriteOptions{});
+  }
+
+  WriterCounters Counters() const override {
+    return {commits_.load(std::memory_order_relaxed), jobs_answered_.load(std::memory_order_relaxed),
+            batch_reruns_.load(std::memory_order_relaxed), refused_.load(std::memory_order_relaxed),
+            unanswered_.load(std::memory_order_relaxed)};
   }
 
   std::string_view Kind() const override { return "sqlite"; }
@@ -226,6 +238,8 @@ class SqliteStore final : public Store {
   struct PendingJob {
     std::function<bool(StoreTx&)> fn;
     WriteDone done;
+    bool own_savepoint = false;  //!< WriteOptions::own_savepoint
+    bool counted = false;  //!< in unanswered_ (a write job; lease jobs are not)
     bool ok = false;
     std::exception_ptr error;
   };
@@ -235,15 +249,30 @@ class SqliteStore final : public Store {
     std::vector<std::unique_ptr<PendingJob>> jobs;
   };
 
-  // `queue` is queue_ or lease_queue_, both guarded by mu_.
+  // `queue` is queue_ or lease_queue_, both guarded by mu_. A write job is counted from here
+  // until its answer; the count decides, without a lock, whether a refusable one is taken.
+  // Lease jobs are not counted: few (the dispatchers'), small, and answered without a sync.
   void Enqueue(std::deque<std::unique_ptr<PendingJob>>& queue, std::function<bool(StoreTx&)> job,
-               WriteDone done) {
+               WriteDone done, WriteOptions options) {
+    const bool counted = &queue == &queue_;
+    const std::size_t before = counted ? unanswered_.fetch_add(1, std::memory_order_relaxed) : 0;
+    if (options.refuse_when_full && options_.max_queued_writes > 0 && before >= options_.max_queued_writes) {
+      unanswered_.fetch_sub(1, std::memory_order_relaxed);
+      refused_.fetch_add(1, std::memory_order_relaxed);
+      throw StoreOverloadedError(fmt::format(
+          "the store's writer has {} writes waiting (--max-queued-writes): send again later", before));
+    }
     auto pending = std::make_unique<PendingJob>();
     pending->fn = std::move(job);
     pending->done = std::move(done);
+    pending->own_savepoint = options.own_savepoint;
+    pending->counted = counted;
     {
       std::lock_guard lock(mu_);
-      if (stopping_) throw StoreError("the store is shutting down");
+      if (stopping_) {
+        if (counted) unanswered_.fetch_sub(1, std::memory_order_relaxed);
+        throw StoreError("the store is shutting down");
+      }
       queue.push_back(std::move(pending));
     }
     cv_.notify_one();
@@ -335,7 +364,12 @@ class SqliteStore final : public Store {
   }
 
   // Calls every job's `done`: with the job's own outcome, or `error` when its transaction failed.
-  static void Answer(std::vector<std::unique_ptr<PendingJob>>& jobs, const std::exception_ptr& error) {
+  void Answer(std::vector<std::unique_ptr<PendingJob>>& jobs, const std::exception_ptr& error) {
+    // Uncounted first: a caller told it may go on may well queue again at once.
+    std::size_t counted = 0;
+    for (const auto& job : jobs) counted += job->counted ? 1 : 0;
+    unanswered_.fetch_sub(counted, std::memory_order_relaxed);
+    jobs_answered_.fetch_add(jobs.size(), std::memory_order_relaxed);
     for (auto& job : jobs) {
       try {
         if (error) {
@@ -355,13 +389,16 @@ class SqliteStore final : public Store {
   // the jobs first run without savepoints; only if one fails is that run rolled back and
   // the whole batch run again, each job under its own savepoint. What commits, and every
   // answer, comes from that second run: a failed job's answer may rest on what an earlier
-  // job did (an id it drew), which the second run draws anew.
+  // job did (an id it drew), which the second run draws anew. A job queued with its own
+  // savepoint (one likely to fail: a request refused with a 4xx) has it on the first run
+  // too, and its failure undoes only its own changes.
   void RunBatch(std::vector<std::unique_ptr<PendingJob>>& batch) {
     Connection& db = *writer_db_;
     std::exception_ptr commit_error;
     try {
       if (!RunJobs(batch, /*savepoints=*/false)) {
         RollBack(db);
+        batch_reruns_.fetch_add(1, std::memory_order_relaxed);
         RunJobs(batch, /*savepoints=*/true);
       }
       // BEGIN and COMMIT prepared once, as reads do: sqlite3_exec parsed them for every
@@ -369,6 +406,7 @@ class SqliteStore final : public Store {
       db.Prepare("COMMIT").Run();
       db.ResetStatements();
       writer_memory_.Commit();
+      commits_.fetch_add(1, std::memory_order_relaxed);
     } catch (...) {
       commit_error = std::current_exception();
       RollBack(db);
@@ -436,16 +474,18 @@ class SqliteStore final : public Store {
 
   // Opens the transaction and runs the jobs. Without savepoints it stops at the first job
   // that fails and returns false, leaving the transaction open for the caller to roll back;
-  // with them, a failed job's changes are undone and the rest still run.
+  // with them, a failed job's changes are undone and the rest still run. A job with a
+  // savepoint of its own has it in both runs.
   bool RunJobs(std::vector<std::unique_ptr<PendingJob>>& batch, bool savepoints) {
     Connection& db = *writer_db_;
     db.Prepare("BEGIN IMMEDIATE").Run();
     SqliteTx tx(db, &writer_memory_);
     for (auto& job : batch) {
       const std::size_t memory_mark = writer_memory_.Mark();
-      if (savepoints) db.Prepare("SAVEPOINT job").Run();
+      const bool savepoint = savepoints || job->own_savepoint;
+      if (savepoint) db.Prepare("SAVEPOINT job").Run();
       RunJob(*job, tx);
-      if (!savepoints) {
+      if (!savepoint) {
         if (!job->ok) return false;
         continue;
       }
@@ -583,6 +623,11 @@ class SqliteStore final : public Store {
   std::condition_variable cv_;
   std::deque<std::unique_ptr<PendingJob>> queue_;
   std::deque<std::unique_ptr<PendingJob>> lease_queue_;  //!< run ahead of queue_ (LeaseAsync)
+  std::atomic<std::size_t> unanswered_{0};  //!< jobs from Enqueue to Answer
+  std::atomic<std::uint64_t> refused_{0};
+  std::atomic<std::uint64_t> commits_{0};
+  std::atomic<std::uint64_t> jobs_answered_{0};
+  std::atomic<std::uint64_t> batch_reruns_{0};
   bool stopping_ = false;
   std::thread writer_;
   int wal_fd_ = -1;  //!< the WAL, opened by us: the sync thread syncs it

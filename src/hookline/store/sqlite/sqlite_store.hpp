@@ -15,6 +15,9 @@ struct SqliteOptions {
   //! state in memory.
   bool one_server = false;
   int max_jobs_per_commit = 512;  //!< group-commit batch bound
+  //! Write jobs queued, running or waiting for their sync past which a write with
+  //! WriteOptions::refuse_when_full is refused (StoreOverloadedError); 0: never refused.
+  std::size_t max_queued_writes = 0;
   int read_connections = 64;  //!< kept open; at least the HTTP handler threads
   //! WAL frames (pages, ~2 MiB) between two checkpoints, which copy the WAL into the
   //! database on a thread of their own. Smaller ones spread the database's writes and

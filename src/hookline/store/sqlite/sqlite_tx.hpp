@@ -85,10 +85,14 @@ class SqliteTx final : public StoreTx {
   std::optional<std::string> InsertReceived(ReceivedRecord& r) override;
   static constexpr std::string_view kReceivedColumns =
       "seq, id, source_id, dedupe_key, status, reason, event, received_at, headers, body";
+  //! As kReceivedColumns, with the headers and body left out (NULL) and the body's size after.
+  static constexpr std::string_view kReceivedSummaryColumns =
+      "seq, id, source_id, dedupe_key, status, reason, event, received_at, NULL, NULL, length(body)";
   static ReceivedRecord ReadReceived(const Statement& s);
   std::optional<ReceivedRecord> GetReceived(std::string_view id) override;
   std::vector<ReceivedRecord> ListReceived(const ReceivedFilter& f) override;
-  std::vector<ReceivedRecord> AcceptedAfter(std::int64_t after_seq, int limit) override;
+  std::vector<ReceivedRecord> AcceptedAfter(std::int64_t after_seq, int limit,
+                                            std::size_t max_bytes) override;
   std::int64_t ProjectionCheckpoint() override;
   std::int64_t CountAcceptedAfter(std::int64_t seq) override;
   void SetProjectionCheckpoint(std::int64_t seq) override;

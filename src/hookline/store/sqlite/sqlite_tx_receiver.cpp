@@ -92,8 +92,14 @@ ReceivedRecord SqliteTx::ReadReceived(const Statement& s) {
   r.reason = s.OptText(5);
   r.event = s.OptText(6);
   r.received_at = s.Int(7);
-  r.headers = DecodeHeaders(s.Text(8));
-  r.body = s.Blob(9);
+  // Left out of a list without bodies (kReceivedSummaryColumns), which reads their size.
+  if (!s.IsNull(8)) r.headers = DecodeHeaders(s.Text(8));
+  if (s.IsNull(9)) {
+    r.body_bytes = s.Int(10);
+  } else {
+    r.body = s.Blob(9);
+    r.body_bytes = static_cast<std::int64_t>(r.body.size());
+  }
   return r;
 }
 
@@ -112,7 +118,7 @@ std::vector<ReceivedRecord> SqliteTx::ListReceived(const ReceivedFilter& f) {
       "SELECT {} FROM received WHERE (?1 IS NULL OR source_id = ?1) AND (?2 IS NULL OR event = ?2) "
       "AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR received_at >= ?4) "
       "AND (?5 IS NULL OR received_at < ?5) AND seq > coalesce(?6, 0) ORDER BY seq LIMIT ?7",
-      kReceivedColumns));
+      f.bodies ? kReceivedColumns : kReceivedSummaryColumns));
   s.Bind(1, f.source_id).Bind(2, f.event).Bind(3, f.status).Bind(4, f.since).Bind(5, f.until)
       .Bind(6, f.after_seq).Bind(7, std::int64_t{f.limit});
   std::vector<ReceivedRecord> out;
@@ -120,13 +126,18 @@ std::vector<ReceivedRecord> SqliteTx::ListReceived(const ReceivedFilter& f) {
   return out;
 }
 
-std::vector<ReceivedRecord> SqliteTx::AcceptedAfter(std::int64_t after_seq, int limit) {
+std::vector<ReceivedRecord> SqliteTx::AcceptedAfter(std::int64_t after_seq, int limit,
+                                                    std::size_t max_bytes) {
   auto& s = db_.Prepare(fmt::format(
       "SELECT {} FROM received WHERE seq > ?1 AND status = 'accepted' ORDER BY seq LIMIT ?2",
       kReceivedColumns));
   s.Bind(1, after_seq).Bind(2, std::int64_t{limit});
   std::vector<ReceivedRecord> out;
-  while (s.Step()) out.push_back(ReadReceived(s));
+  std::size_t bytes = 0;
+  while (bytes < max_bytes && s.Step()) {
+    out.push_back(ReadReceived(s));
+    bytes += out.back().body.size();
+  }
   return out;
 }
 
