@@ -1,5 +1,6 @@
 #pragma once
 
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -21,6 +22,11 @@ boost::json::object EndpointView(const store::EndpointRecord& endpoint);
 boost::json::object EventSummaryView(const store::EventRecord& event);
 boost::json::object AttemptView(const store::AttemptRecord& attempt);
 boost::json::object ReplyView(const store::ReplyRecord& reply);
+
+//! Puts raw bytes (a stored body) into `view`: under `key` as a JSON string when they are
+//! valid UTF-8, else, since JSON cannot hold them as a string, as standard base64 under
+//! `<key>_base64` (`key` then absent).
+void PutRawBytes(boost::json::object& view, std::string_view key, std::string_view bytes);
 
 //! The funnel stages of a channel and the history actions that count for each.
 struct FunnelStage {

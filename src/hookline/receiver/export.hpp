@@ -26,7 +26,9 @@ using ExportProgress = std::function<void(std::int64_t done, std::int64_t total)
 std::int64_t Export(store::Store& store, ExportWhat what, ExportFormat format,
                     std::optional<Millis> since, std::ostream& out, const ExportProgress& progress);
 
-//! One CSV field, quoted when it must be (RFC 4180).
+//! One CSV field, quoted when it must be (RFC 4180). A value that starts with `=`, `+`, `-`,
+//! `@`, a tab or a carriage return gets a `'` in front, so that a spreadsheet opens it as text,
+//! not as a formula (OWASP's advice against CSV injection); `-5` is written `'-5`.
 std::string CsvField(std::string_view value);
 
 }  // namespace hookline::receiver
