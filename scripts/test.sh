@@ -40,7 +40,8 @@ echo "fuzz: $(grep -E 'stat::number_of_executed_units' build/fuzz/fuzz.log | awk
 
 # One libFuzzer target per parser of untrusted input, a short run each (HOOKLINE_FUZZ_SECONDS_EACH),
 # seeded from fuzz/corpus/<target>/; what they find is kept in build/fuzz/corpus-<target>/.
-fuzz_targets=(signature_fuzz dedupe_fuzz api_body_fuzz cursor_fuzz retry_after_fuzz time_fuzz url_guard_fuzz)
+fuzz_targets=(signature_fuzz dedupe_fuzz api_body_fuzz cursor_fuzz retry_after_fuzz time_fuzz url_guard_fuzz
+  json_text_fuzz)
 cmake --build build/fuzz --target "${fuzz_targets[@]}" -j"$jobs"
 for target in "${fuzz_targets[@]}"; do
   mkdir -p "build/fuzz/corpus-$target"

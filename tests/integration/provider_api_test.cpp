@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "hookline/util/crypto.hpp"
 
 namespace hookline::itest {
 namespace {
@@ -450,6 +451,87 @@ TEST_F(ProviderApiTest, TheStandardWebhooksLibraryVerifiesOurSignature) {
   const int rc = RunCommand({"/usr/bin/env", "node", script, path}, &out, &err);
   EXPECT_EQ(rc, 0) << out << err;
   EXPECT_NE(out.find("verified message-replied"), std::string::npos) << out << err;
+}
+
+// Issue 18: action_data {"score": 1.5, "big": 1e300, "n": -0.0} was stored and delivered as
+// 1.5E0, 1E300, -0E0, and an endpoint's success_rate read 1E0: Outboundry's payloads come from
+// JavaScript, so every number is written as JSON.stringify writes it.
+TEST_F(ProviderApiTest, DoublesAreDeliveredStoredAndAnsweredAsJavaScriptWritesThem) {
+  const std::string key = CreateCompany(Db(), "A");
+  ServeProcess serve(Db(), {"--allow-private-endpoints"});
+  Seed(serve, key);
+  Sink sink;
+  const std::string ep(serve.Api("POST", "/v1/endpoints", key, EndpointBody(sink.url())).Json().at("id").as_string());
+  auto created = serve.Api("POST", "/v1/activities", key, Activity("invite-sent",
+      R"(,"action_data":{"score":1.5,"big":1e300,"n":-0.0,"tiny":1e-7,"small":0.000001,"int":100,"whole":100.0,)"
+      R"("long":123456789012,"sum":0.30000000000000004,"exact":12.100000000000001,"e21":1e21,"e20":1e20})"));
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string expected =
+      R"(    "actionData": {)" "\n"
+      R"(      "message": "Invitation Sent Successfully",)" "\n";
+  const std::string numbers =
+      R"(      "score": 1.5,)" "\n"
+      R"(      "big": 1e+300,)" "\n"
+      R"(      "n": 0,)" "\n"
+      R"(      "tiny": 1e-7,)" "\n"
+      R"(      "small": 0.000001,)" "\n"
+      R"(      "int": 100,)" "\n"
+      R"(      "whole": 100,)" "\n"
+      R"(      "long": 123456789012,)" "\n"
+      R"(      "sum": 0.30000000000000004,)" "\n"
+      R"(      "exact": 12.100000000000001,)" "\n"
+      R"(      "e21": 1e+21,)" "\n"
+      R"(      "e20": 100000000000000000000)" "\n"
+      R"(    },)";
+  ASSERT_TRUE(sink.WaitFor(1));
+  const std::string delivered = sink.Received()[0].body;
+  EXPECT_NE(delivered.find(expected), std::string::npos) << delivered;
+  EXPECT_NE(delivered.find(numbers), std::string::npos) << delivered;
+  // The answer to the POST and the stored event, compact.
+  const std::string id(created.Json().at("id").as_string());
+  const auto stored = serve.Api("GET", "/v1/events/" + id, key);
+  for (const char* compact : {R"("score":1.5,"big":1e+300,"n":0,"tiny":1e-7,"small":0.000001,"int":100,"whole":100,)",
+                              R"("sum":0.30000000000000004,"exact":12.100000000000001,"e21":1e+21,"e20":100000000000000000000})"}) {
+    EXPECT_NE(created.body.find(compact), std::string::npos) << created.body;
+    EXPECT_NE(stored.body.find(compact), std::string::npos) << stored.body;
+  }
+
+  HttpResult stats;
+  ASSERT_TRUE(Eventually([&] {  // the attempt is recorded just after the sink answered
+    stats = serve.Api("GET", "/v1/endpoints/" + ep + "/stats", key);
+    return stats.Json().at("last_hour").at("attempts") == 1;
+  }));
+  EXPECT_NE(stats.body.find(R"("succeeded":1,"success_rate":1,)"), std::string::npos) << stats.body;
+}
+
+// Issue 18: an endpoint's answer is stored as raw bytes and shown in the event's attempts; one
+// that was not UTF-8 made GET /v1/events/{id} answer a JSON string that is not valid JSON.
+TEST_F(ProviderApiTest, AnAnswerThatIsNotUtf8IsShownAsBase64InValidJson) {
+  const std::string key = CreateCompany(Db(), "A");
+  ServeProcess serve(Db(), {"--allow-private-endpoints"});
+  Seed(serve, key);
+  Sink sink;
+  const std::string answer = "ok \xff\xfe\xc3";
+  sink.SetResponder([&](const http::Request&) {
+    http::Response r;
+    r.status = 200;
+    r.body = answer;
+    return r;
+  });
+  ASSERT_EQ(serve.Api("POST", "/v1/endpoints", key, EndpointBody(sink.url())).status, 201);
+  auto created = serve.Api("POST", "/v1/activities", key, Activity());
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id(created.Json().at("id").as_string());
+  HttpResult event;
+  ASSERT_TRUE(Eventually([&] {
+    event = serve.Api("GET", "/v1/events/" + id, key);
+    const auto v = event.Json();  // null unless the body is valid JSON (Boost.JSON checks UTF-8)
+    return v.is_object() && v.at("deliveries").at(0).at("attempts").as_array().size() == 1;
+  })) << event.body;
+  const json::value shown = event.Json();
+  const auto& attempt = shown.at("deliveries").at(0).at("attempts").at(0).as_object();
+  EXPECT_FALSE(attempt.contains("response"));
+  EXPECT_EQ(attempt.at("response_base64").as_string(), crypto::Base64Encode(answer));
 }
 
 }  // namespace

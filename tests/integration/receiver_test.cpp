@@ -778,5 +778,58 @@ TEST_F(ReceiverTest, ExportsTheRawLogLeadsAndRepliesAsJsonlAndCsv) {
   EXPECT_NE(run({"--what", "replies", "--since", "yesterday"}, &out), 0);
 }
 
+// Issue 18: a rejected webhook's raw body need not be UTF-8, and GET /v1/received/{id} and the
+// JSONL export wrote it as a JSON string that is not valid JSON; and a reply text written by a
+// stranger went into the CSV export as a formula a spreadsheet would run.
+TEST_F(ReceiverTest, ExportsAndAnswersAreSafeToOpen) {
+  auto source = CreateSource(Db());
+  auto receiver = StartReceiver(Db());
+  const std::string path(source.at("ingest_path").as_string()), token(source.at("token").as_string());
+  const std::string not_utf8 = "{\"event\":\"invite-sent\",\"x\":\"\xff\xfe\xed\xa0\x80\"}";
+  auto rejected = PostToken(*receiver, path, token, not_utf8);
+  ASSERT_EQ(rejected.status, 400) << rejected.body;
+  const std::string rejected_id = rejected.headers["hookline-received-id"];
+  ASSERT_FALSE(rejected_id.empty());
+  auto reply = json::parse(ReadExample("message-replied")).as_object();
+  reply["data"].as_object()["actionData"].as_object()["replay_message"] = "=1+2";
+  auto accepted = PostToken(*receiver, path, token, json::serialize(reply));
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  const std::string accepted_id(accepted.Json().at("id").as_string());
+
+  // json::parse checks UTF-8: Json() is null unless the answer is valid JSON.
+  const auto shown = Query(*receiver, "/v1/received/" + rejected_id).Json();
+  ASSERT_TRUE(shown.is_object());
+  EXPECT_FALSE(shown.as_object().contains("body"));
+  EXPECT_EQ(shown.at("body_base64").as_string(), crypto::Base64Encode(not_utf8));
+  const auto valid = Query(*receiver, "/v1/received/" + accepted_id).Json();
+  ASSERT_TRUE(valid.is_object());
+  EXPECT_EQ(valid.at("body").as_string(), json::serialize(reply));
+  EXPECT_FALSE(valid.as_object().contains("body_base64"));
+
+  WaitProjected(*receiver);
+  auto run = [&](std::vector<std::string> args, std::string* out) {
+    args.insert(args.begin(), {BinaryPath(), "export", "--db", Db()});
+    std::string err;
+    return RunCommand(args, out, &err);
+  };
+  std::string out;
+  ASSERT_EQ(run({"--what", "received"}, &out), 0);
+  std::map<std::string, json::object> lines;
+  for (size_t start = 0, nl; (nl = out.find('\n', start)) != std::string::npos; start = nl + 1) {
+    boost::system::error_code ec;
+    auto line = json::parse(out.substr(start, nl - start), ec);
+    ASSERT_FALSE(ec) << "not valid JSON: " << out.substr(start, nl - start);
+    lines[std::string(line.at("id").as_string())] = line.as_object();
+  }
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[rejected_id].at("body_base64").as_string(), crypto::Base64Encode(not_utf8));
+  EXPECT_FALSE(lines[rejected_id].contains("body"));
+  EXPECT_EQ(lines[accepted_id].at("body").as_string(), json::serialize(reply));
+
+  ASSERT_EQ(run({"--what", "replies", "--format", "csv"}, &out), 0);
+  EXPECT_NE(out.find(",message-replied,'=1+2,"), std::string::npos) << out;
+  EXPECT_EQ(out.find(",=1+2,"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace hookline::itest

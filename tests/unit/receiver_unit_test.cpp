@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <sqlite3.h>
 
+#include "hookline/receiver/export.hpp"
 #include "hookline/receiver/ingest.hpp"
 #include "hookline/receiver/projector.hpp"
 #include "store_fixture.hpp"
@@ -383,6 +384,31 @@ TEST(Projector, AnUnreadableTimelineStartsOverAndOthersStillProject) {
     ASSERT_EQ(m.size(), 1u);
     EXPECT_EQ(m[0].campaign_id, "C");
   });
+}
+
+// Issue 18: reply texts are written by strangers, and a spreadsheet opening the export ran a
+// cell like =HYPERLINK(...) as a formula. OWASP: a cell starting with = + - @ tab or CR gets
+// a leading quote; RFC 4180 quoting still applies after it.
+TEST(CsvField, NeutralizesWhatASpreadsheetWouldRunAsAFormula) {
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {"", ""},
+      {"plain", "plain"},
+      {"=1+2", "'=1+2"},
+      {"=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""},
+      {"+1", "'+1"},
+      {"-5", "'-5"},
+      {"@SUM(A1)", "'@SUM(A1)"},
+      {"\tx", "'\tx"},
+      {"\rx", "\"'\rx\""},
+      {"-1,2", "\"'-1,2\""},
+      {"a=b", "a=b"},  // only the first character counts
+      {" =1", " =1"},
+      {"'=1", "'=1"},
+      {"x,y", "\"x,y\""},
+      {"say \"hi\"", "\"say \"\"hi\"\"\""},
+      {"two\nlines", "\"two\nlines\""},
+  };
+  for (const auto& [value, field] : cases) EXPECT_EQ(CsvField(value), field) << value;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "hookline/model/codec.hpp"
+#include "hookline/util/json_text.hpp"
 #include "hookline/util/time.hpp"
 
 namespace hookline::api {
@@ -13,7 +14,7 @@ namespace hookline::api {
 http::Response JsonResponse(int status, const json::value& body) {
   http::Response r;
   r.status = status;
-  r.body = json::serialize(body);
+  r.body = StringifyJson(body);
   return r;
 }
 
@@ -29,7 +30,7 @@ std::variant<json::object, Problem> ParseObjectBody(const http::Request& request
   boost::system::error_code ec;
   json::parse_options options;
   options.max_depth = 32;
-  json::value v = json::parse(request.body, ec, {}, options);
+  json::value v = ParseJsonExact(request.body, ec, {}, options);
   if (ec) return Problem{400, "invalid_json", "the body is not valid JSON: " + ec.message()};
   if (!v.is_object()) return Invalid("the body must be a JSON object");
   if (model::HasNonFiniteNumber(v)) return Invalid("the body has a number too large to represent");

@@ -42,7 +42,7 @@ json::object ReceivedView(const store::ReceivedRecord& r, bool with_body) {
     json::object headers;
     for (const auto& [k, v] : r.headers) headers[k] = v;
     o["headers"] = std::move(headers);
-    o["body"] = r.body;  // the exact bytes as a JSON string (rejected bodies may not be JSON)
+    PutRawBytes(o, "body", r.body);  // rejected bodies may be neither JSON nor UTF-8
   }
   return o;
 }

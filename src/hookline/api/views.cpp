@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "hookline/util/crypto.hpp"
+#include "hookline/util/json_text.hpp"
 #include "hookline/util/time.hpp"
 
 namespace hookline::api {
@@ -88,7 +90,7 @@ json::object EventSummaryView(const store::EventRecord& e) {
   o["occurred_at"] = FormatIso8601(e.occurred_at);
   o["created_at"] = FormatIso8601(e.created_at);
   boost::system::error_code ec;
-  o["payload"] = json::parse(e.payload, ec);
+  o["payload"] = ParseJsonExact(e.payload, ec);
   return o;
 }
 
@@ -98,7 +100,7 @@ json::object AttemptView(const store::AttemptRecord& a) {
   o["duration_ms"] = a.duration_ms;
   o["status_code"] = a.status_code ? json::value(*a.status_code) : json::value(nullptr);
   o["error"] = Nullable(a.error);
-  o["response"] = a.response_head;
+  PutRawBytes(o, "response", a.response_head);
   return o;
 }
 
@@ -111,6 +113,14 @@ json::object ReplyView(const store::ReplyRecord& r) {
           {"text", Nullable(r.text)},
           {"replied_at", FormatIso8601(r.replied_at)},
           {"received_id", r.received_id}};
+}
+
+void PutRawBytes(json::object& view, std::string_view key, std::string_view bytes) {
+  if (IsValidUtf8(bytes)) {
+    view[key] = bytes;
+  } else {
+    view[std::string(key) + "_base64"] = crypto::Base64Encode(bytes);
+  }
 }
 
 namespace {

@@ -29,6 +29,11 @@ boost::json::object ProjectedLeadView(std::string_view company_id, const model::
 boost::json::object ProjectedCampaignView(std::string_view company_id, const model::Campaign& campaign,
                                           boost::json::object funnel);
 
+//! Puts raw bytes (a stored body) into `view`: under `key` as a JSON string when they are
+//! valid UTF-8, else, since JSON cannot hold them as a string, as standard base64 under
+//! `<key>_base64` (`key` then absent).
+void PutRawBytes(boost::json::object& view, std::string_view key, std::string_view bytes);
+
 //! The funnel stages of a channel and the history actions that count for each.
 struct FunnelStage {
   std::string name;

@@ -22,6 +22,7 @@
 #include "hookline/http/server.hpp"
 #include "hookline/store/store.hpp"
 #include "hookline/util/ids.hpp"
+#include "hookline/util/json_text.hpp"
 
 namespace hookline::app {
 
@@ -331,7 +332,7 @@ int RunSourceCreate(const SourceCreateOptions& options) {
   auto view = api::CreateSource(*store, secrets, SystemClock::Instance().Now(), options.name,
                                 options.secret, options.token, options.dedupe_fields, &error);
   if (!view) throw std::invalid_argument(error);
-  std::cout << boost::json::serialize(*view) << std::endl;
+  std::cout << StringifyJson(*view) << std::endl;
   return 0;
 }
 
@@ -382,7 +383,7 @@ int RunCompanyCreate(const CompanyCreateOptions& options) {
     return created;
   });
   if (!created) throw std::invalid_argument("company '" + id + "' already exists");
-  std::cout << boost::json::serialize(
+  std::cout << StringifyJson(
                    boost::json::object{{"id", id}, {"name", options.name}, {"api_key", api_key}})
             << std::endl;
   return 0;

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "hookline/util/json_text.hpp"
+
 namespace hookline::http {
 
 std::optional<std::string_view> Request::Header(std::string_view name) const {
@@ -15,7 +17,7 @@ Response ErrorResponse(int status, std::string_view code, std::string_view messa
   boost::json::object error{{"code", code}, {"message", message}};
   Response r;
   r.status = status;
-  r.body = boost::json::serialize(boost::json::object{{"error", std::move(error)}});
+  r.body = StringifyJson(boost::json::object{{"error", std::move(error)}});
   return r;
 }
 

@@ -2,81 +2,11 @@
 
 #include <cmath>
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/serializer.hpp>
+#include "hookline/util/json_text.hpp"
 
 namespace hookline::model {
 
 namespace {
-
-void AppendIndent(std::string& out, int depth) { out.append(static_cast<size_t>(depth) * 2, ' '); }
-
-// Renders values into one string; the scalars and keys go through one Boost.JSON serializer
-// and a stack buffer, not a string allocated per field.
-class PayloadRenderer {
- public:
-  explicit PayloadRenderer(std::string& out) : out_(out) {}
-
-  void Object(const json::object& o, int depth) {
-    Container(o, '{', '}', depth, [&](const json::key_value_pair& kv) {
-      serializer_.reset(kv.key());
-      Drain();
-      out_ += ": ";
-      Value(kv.value(), depth + 1);
-    });
-  }
-
-  void Value(const json::value& v, int depth) {
-    switch (v.kind()) {
-      case json::kind::object:
-        Object(v.get_object(), depth);
-        return;
-      case json::kind::array:
-        Container(v.get_array(), '[', ']', depth, [&](const json::value& item) { Value(item, depth + 1); });
-        return;
-      case json::kind::double_:
-        if (!std::isfinite(v.get_double())) {
-          out_ += "null";
-          return;
-        }
-        [[fallthrough]];
-      default:
-        serializer_.reset(&v);
-        Drain();
-    }
-  }
-
- private:
-  // `open`, one indented item per line, `close`; an empty container on one line.
-  template <typename Items, typename RenderItem>
-  void Container(const Items& items, char open, char close, int depth, RenderItem&& render_item) {
-    out_ += open;
-    if (items.empty()) {
-      out_ += close;
-      return;
-    }
-    out_ += '\n';
-    bool first = true;
-    for (const auto& item : items) {
-      if (!first) out_ += ",\n";
-      first = false;
-      AppendIndent(out_, depth + 1);
-      render_item(item);
-    }
-    out_ += '\n';
-    AppendIndent(out_, depth);
-    out_ += close;
-  }
-
-  void Drain() {
-    char buffer[256];
-    while (!serializer_.done()) out_.append(serializer_.read(buffer));
-  }
-
-  std::string& out_;
-  json::serializer serializer_;
-};
 
 json::value Nullable(const std::optional<std::string>& s, const json::storage_ptr& sp) {
   return s ? json::value(*s, sp) : json::value(nullptr, sp);
@@ -84,19 +14,9 @@ json::value Nullable(const std::optional<std::string>& s, const json::storage_pt
 
 }  // namespace
 
-std::string RenderWebhookJson(const json::value& value) {
-  std::string out;
-  out.reserve(2048);
-  PayloadRenderer(out).Value(value, 0);
-  return out;
-}
+std::string RenderWebhookJson(const json::value& value) { return StringifyJson(value, 2); }
 
-std::string RenderWebhookJson(const json::object& object) {
-  std::string out;
-  out.reserve(2048);
-  PayloadRenderer(out).Object(object, 0);
-  return out;
-}
+std::string RenderWebhookJson(const json::object& object) { return StringifyJson(object, 2); }
 
 json::object BuildPayload(const PayloadParts& p, json::storage_ptr storage) {
   // Every container is made in `storage` before it is filled: one made elsewhere and moved
@@ -227,7 +147,7 @@ std::optional<WebhookEvent> ParseWebhook(std::string_view body, ParseFailure* fa
   boost::system::error_code ec;
   json::parse_options options;
   options.max_depth = 64;
-  json::value parsed = json::parse(body, ec, std::move(storage), options);
+  json::value parsed = ParseJsonExact(body, ec, std::move(storage), options);
   if (ec) return fail("body is not valid JSON: " + ec.message());
   if (!parsed.is_object()) return fail("body is not a JSON object");
   // Move-constructed, not assigned: an assignment would copy into the heap when `storage`

@@ -15,7 +15,8 @@ namespace hookline::model {
 namespace json = boost::json;
 
 //! Renders `value` the way the reference prints payloads: two-space indentation, `"key": value`,
-//! keys in the object's own order, no trailing newline (JSON.stringify(v, null, 2)). A number
+//! keys in the object's own order, no trailing newline (JSON.stringify(v, null, 2), see
+//! StringifyJson). Doubles render as JavaScript renders them (`1.5`, `1e+300`, `0` for -0); one
 //! that is not finite (a literal like 1e999 overflows when parsed) renders as null, as
 //! JSON.stringify does, so the output is always valid JSON.
 std::string RenderWebhookJson(const json::value& value);
@@ -64,8 +65,10 @@ struct ParseFailure {
 
 //! Parses a webhook body. Fails only when the body is not valid UTF-8 JSON, is not an object,
 //! or has no string `event`; everything else (nulls, missing or extra fields, unknown names)
-//! is accepted. On failure `failure` is set and nullopt returned. The document is allocated
-//! from `storage` (default: the heap), which must outlive the returned event.
+//! is accepted. A number with a fraction or an exponent is the double nearest to its text, as
+//! JavaScript reads it (ParseJsonExact). On failure `failure` is set and nullopt returned.
+//! The document is allocated from `storage` (default: the heap), which must outlive the
+//! returned event.
 std::optional<WebhookEvent> ParseWebhook(std::string_view body, ParseFailure* failure,
                                          json::storage_ptr storage = {});
 

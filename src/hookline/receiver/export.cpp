@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "hookline/api/views.hpp"
+#include "hookline/util/json_text.hpp"
 
 namespace hookline::receiver {
 
@@ -39,7 +40,18 @@ std::optional<ExportFormat> ParseExportFormat(std::string_view s) {
   return std::nullopt;
 }
 
-std::string CsvField(std::string_view value) {
+std::string CsvField(std::string_view raw) {
+  // OWASP's CSV injection advice: a spreadsheet reads a cell that starts with one of these as
+  // a formula (and the texts exported here are written by strangers), so such a cell starts
+  // with a quote, which makes it text.
+  std::string neutralized;
+  std::string_view value = raw;
+  if (!raw.empty() && std::string_view("=+-@\t\r").find(raw.front()) != std::string_view::npos) {
+    neutralized.reserve(raw.size() + 1);
+    neutralized += '\'';
+    neutralized += raw;
+    value = neutralized;
+  }
   if (value.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(value);
   std::string quoted = "\"";
   for (char c : value) {
@@ -79,12 +91,13 @@ std::int64_t Export(store::Store& store, ExportWhat what, ExportFormat format,
         } else {
           json::object headers;
           for (const auto& [k, v] : r.headers) headers[k] = v;
-          out << json::serialize(json::object{{"id", r.id}, {"source_id", r.source_id}, {"status", r.status},
-                                              {"reason", r.reason ? json::value(*r.reason) : nullptr},
-                                              {"event", r.event ? json::value(*r.event) : nullptr},
-                                              {"received_at", FormatIso8601(r.received_at)},
-                                              {"headers", std::move(headers)}, {"body", r.body}})
-              << '\n';
+          json::object line{{"id", r.id}, {"source_id", r.source_id}, {"status", r.status},
+                            {"reason", r.reason ? json::value(*r.reason) : nullptr},
+                            {"event", r.event ? json::value(*r.event) : nullptr},
+                            {"received_at", FormatIso8601(r.received_at)},
+                            {"headers", std::move(headers)}};
+          api::PutRawBytes(line, "body", r.body);
+          out << StringifyJson(line) << '\n';
         }
       }
       done += static_cast<std::int64_t>(page.size());
@@ -110,7 +123,7 @@ std::int64_t Export(store::Store& store, ExportWhat what, ExportFormat format,
       for (const auto& [row, enrollments] : page) {
         const model::Lead& lead = row.lead;
         if (!csv) {
-          out << json::serialize(api::ProjectedLeadView(row.company_id, lead, enrollments)) << '\n';
+          out << StringifyJson(api::ProjectedLeadView(row.company_id, lead, enrollments)) << '\n';
           continue;
         }
         for (const auto& e : enrollments) {
@@ -141,7 +154,7 @@ std::int64_t Export(store::Store& store, ExportWhat what, ExportFormat format,
           CsvRow(out, {r.lead_id, r.campaign_id, OrEmpty(r.channel), r.event, OrEmpty(r.text),
                        FormatIso8601(r.replied_at), r.received_id, r.company_id});
         } else {
-          out << json::serialize(api::ReplyView(r)) << '\n';
+          out << StringifyJson(api::ReplyView(r)) << '\n';
         }
       }
       done += static_cast<std::int64_t>(page.size());

@@ -29,7 +29,9 @@ std::int64_t Export(store::Store& store, ExportWhat what, ExportFormat format,
                     std::optional<Millis> since, const std::optional<std::string>& company_id,
                     std::ostream& out, const ExportProgress& progress);
 
-//! One CSV field, quoted when it must be (RFC 4180).
+//! One CSV field, quoted when it must be (RFC 4180). A value that starts with `=`, `+`, `-`,
+//! `@`, a tab or a carriage return gets a `'` in front, so that a spreadsheet opens it as text,
+//! not as a formula (OWASP's advice against CSV injection); `-5` is written `'-5`.
 std::string CsvField(std::string_view value);
 
 }  // namespace hookline::receiver
