@@ -831,5 +831,42 @@ TEST_F(ReceiverTest, ExportsAndAnswersAreSafeToOpen) {
   EXPECT_EQ(out.find(",=1+2,"), std::string::npos) << out;
 }
 
+// Regression (review of issue 18): a header value that is not UTF-8 (Beast accepts bytes
+// 0x80-0xFF) was stored as sent and could not be read back, so the projector failed on that
+// webhook for good and its record answered 500; and a path id holding %FF was echoed into a
+// 404 that was not valid JSON. Headers read back, and every answer is valid JSON (such bytes
+// shown as U+FFFD).
+TEST_F(ReceiverTest, BytesThatAreNotUtf8InHeadersAndPathsNeverBreakTheRecordOrTheJson) {
+  auto source = CreateSource(Db());
+  auto receiver = StartReceiver(Db());
+  const std::string path(source.at("ingest_path").as_string()), token(source.at("token").as_string());
+  auto accepted = PostToken(*receiver, path, token, ReadExample("invite-sent"), {"X-Name: M\xfcller"});
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  const std::string id(accepted.Json().at("id").as_string());
+  ASSERT_EQ(PostToken(*receiver, path, token, ReadExample("invite-accepted")).status, 200);
+  WaitProjected(*receiver);  // the projector got past it
+  EXPECT_EQ(All(*receiver, "/v1/leads").size(), 1u);
+
+  const auto shown = Query(*receiver, "/v1/received/" + id);
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  ASSERT_TRUE(shown.Json().is_object()) << "not valid JSON: " << shown.body;
+  EXPECT_NE(shown.body.find("M\xef\xbf\xbdller"), std::string::npos) << shown.body;
+
+  std::string out, err;
+  ASSERT_EQ(RunCommand({BinaryPath(), "export", "--db", Db(), "--what", "received"}, &out, &err), 0) << err;
+  for (size_t start = 0, nl; (nl = out.find('\n', start)) != std::string::npos; start = nl + 1) {
+    boost::system::error_code ec;
+    json::parse(out.substr(start, nl - start), ec);
+    EXPECT_FALSE(ec) << "not valid JSON: " << out.substr(start, nl - start);
+  }
+
+  for (const std::string target : {"/ingest/%FF", "/v1/received/%FF%FE"}) {
+    const auto missing = target.starts_with("/ingest") ? Call("POST", receiver->base_url() + target, "{}")
+                                                       : Query(*receiver, target);
+    EXPECT_EQ(missing.status, 404) << target;
+    EXPECT_TRUE(missing.Json().is_object()) << target << ": not valid JSON: " << missing.body;
+  }
+}
+
 }  // namespace
 }  // namespace hookline::itest

@@ -110,6 +110,19 @@ TEST(JsonText, ParseJsonExactFailsAsBoostJsonDoes) {
   EXPECT_EQ(v.storage().get(), &arena);
 }
 
+// Bytes that are not UTF-8 in a string (a header or a path a client sent) made the whole
+// answer invalid JSON; each is written as U+FFFD.
+TEST(JsonText, StringsThatAreNotUtf8AreWrittenWithReplacementCharacters) {
+  EXPECT_EQ(ToValidUtf8("M\xfcller"), "M\xef\xbf\xbdller");
+  EXPECT_EQ(ToValidUtf8("ok \xc3\xa9"), "ok \xc3\xa9");
+  EXPECT_EQ(ToValidUtf8("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // a surrogate
+  const std::string text = StringifyJson(boost::json::object{{"k\xff", "v\xfe"}});
+  EXPECT_EQ(text, "{\"k\xef\xbf\xbd\":\"v\xef\xbf\xbd\"}");
+  boost::system::error_code ec;
+  boost::json::parse(text, ec);
+  EXPECT_FALSE(ec);
+}
+
 TEST(JsonText, IsValidUtf8FollowsUnicodeTable3_7) {
   struct Case {
     std::string_view bytes;

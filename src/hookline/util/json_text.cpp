@@ -26,8 +26,7 @@ class JsonWriter {
 
   void Object(const json::object& o, int depth) {
     Container(o, '{', '}', depth, [&](const json::key_value_pair& kv) {
-      serializer_.reset(kv.key());
-      Drain();
+      String(kv.key());
       out_ += indent_ > 0 ? ": " : ":";
       Value(kv.value(), depth + 1);
     });
@@ -43,6 +42,9 @@ class JsonWriter {
         return;
       case json::kind::double_:
         AppendJsNumber(out_, v.get_double());
+        return;
+      case json::kind::string:
+        String(v.get_string());
         return;
       default:
         serializer_.reset(&v);
@@ -77,6 +79,19 @@ class JsonWriter {
     out_.append(static_cast<size_t>(depth) * static_cast<size_t>(indent_), ' ');
   }
 
+  // A string or key as JSON text. Bytes that are not UTF-8 (a header or a path a client
+  // sent) would make the whole document invalid JSON: each is written as U+FFFD, as a
+  // decoder such as JavaScript's TextDecoder reads them.
+  void String(json::string_view text) {
+    if (IsValidUtf8(text)) {
+      serializer_.reset(text);
+    } else {
+      replaced_ = ToValidUtf8(text);
+      serializer_.reset(json::string_view(replaced_));
+    }
+    Drain();
+  }
+
   void Drain() {
     char buffer[256];
     while (!serializer_.done()) out_.append(serializer_.read(buffer));
@@ -85,6 +100,7 @@ class JsonWriter {
   std::string& out_;
   const int indent_;
   json::serializer serializer_;
+  std::string replaced_;  // a string made valid UTF-8, while the serializer reads it
 };
 
 // The handler Boost.JSON's own parser uses (a value_stack fed event by event), except that a
@@ -256,41 +272,66 @@ json::value ParseJsonExact(std::string_view text, boost::system::error_code& ec,
   return parser.handler().stack.release();
 }
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence at `p` (Unicode Table 3-7), or 0 when the
+// bytes there are not one.
+std::size_t SequenceAt(const unsigned char* p, const unsigned char* end) {
+  const unsigned char lead = *p;
+  if (lead < 0x80) return 1;
+  // The lead byte fixes the length and the range of the second byte (which excludes
+  // overlong forms, surrogates and code points above U+10FFFF); later bytes are 80..BF.
+  int trailing = 0;
+  unsigned char low = 0x80, high = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    trailing = 1;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    trailing = 2;
+    if (lead == 0xE0) low = 0xA0;
+    if (lead == 0xED) high = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    trailing = 3;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (end - p <= trailing) return 0;
+  if (p[1] < low || p[1] > high) return 0;
+  for (int i = 2; i <= trailing; ++i) {
+    if (p[i] < 0x80 || p[i] > 0xBF) return 0;
+  }
+  return static_cast<std::size_t>(trailing) + 1;
+}
+
+}  // namespace
+
 bool IsValidUtf8(std::string_view bytes) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   const auto* const end = p + bytes.size();
   while (p < end) {
-    const unsigned char lead = *p;
-    if (lead < 0x80) {
-      ++p;
-      continue;
-    }
-    // Table 3-7: the lead byte fixes the length and the range of the second byte (which
-    // excludes overlong forms, surrogates and code points above U+10FFFF); later bytes are
-    // 80..BF.
-    int trailing = 0;
-    unsigned char low = 0x80, high = 0xBF;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      trailing = 1;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      trailing = 2;
-      if (lead == 0xE0) low = 0xA0;
-      if (lead == 0xED) high = 0x9F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      trailing = 3;
-      if (lead == 0xF0) low = 0x90;
-      if (lead == 0xF4) high = 0x8F;
-    } else {
-      return false;
-    }
-    if (end - p <= trailing) return false;
-    if (p[1] < low || p[1] > high) return false;
-    for (int i = 2; i <= trailing; ++i) {
-      if (p[i] < 0x80 || p[i] > 0xBF) return false;
-    }
-    p += trailing + 1;
+    const std::size_t n = SequenceAt(p, end);
+    if (n == 0) return false;
+    p += n;
   }
   return true;
+}
+
+std::string ToValidUtf8(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const auto* const end = p + bytes.size();
+  while (p < end) {
+    if (const std::size_t n = SequenceAt(p, end); n > 0) {
+      out.append(reinterpret_cast<const char*>(p), n);
+      p += n;
+    } else {
+      out += "\xEF\xBF\xBD";  // U+FFFD for the byte that starts no sequence
+      ++p;
+    }
+  }
+  return out;
 }
 
 }  // namespace hookline

@@ -42,4 +42,7 @@ boost::json::value ParseJsonExact(std::string_view text, boost::system::error_co
 //! string.
 bool IsValidUtf8(std::string_view bytes);
 
+//! `bytes` with each byte that starts no well-formed UTF-8 sequence replaced by U+FFFD.
+std::string ToValidUtf8(std::string_view bytes);
+
 }  // namespace hookline

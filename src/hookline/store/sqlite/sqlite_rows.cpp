@@ -61,7 +61,11 @@ std::string EncodeHeaders(const HeaderList& headers) {
 
 HeaderList DecodeHeaders(const std::string& text) {
   HeaderList out;
-  const json::value parsed = json::parse(text);
+  // Header values are stored as received, and a client may send bytes that are not UTF-8
+  // (Beast accepts 0x80-0xFF): serializing passed them through, so reading must accept them.
+  json::parse_options options;
+  options.allow_invalid_utf8 = true;
+  const json::value parsed = json::parse(text, {}, options);
   for (const auto& v : parsed.as_array()) {
     const auto& pair = v.as_array();
     out.emplace_back(std::string(pair.at(0).as_string()), std::string(pair.at(1).as_string()));

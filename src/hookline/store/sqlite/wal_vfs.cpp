@@ -271,7 +271,10 @@ class SelfTestDb {
  public:
   SelfTestDb(const std::string& path, const char* vfs) {
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs) != SQLITE_OK) {
-      throw std::runtime_error(fmt::format("cannot open {}: {}", path, db_ ? sqlite3_errmsg(db_) : "no memory"));
+      // A failed open still allocates the handle; no destructor runs for a throwing constructor.
+      const std::string message = db_ ? sqlite3_errmsg(db_) : "no memory";
+      sqlite3_close(db_);
+      throw std::runtime_error(fmt::format("cannot open {}: {}", path, message));
     }
   }
   ~SelfTestDb() { sqlite3_close(db_); }
