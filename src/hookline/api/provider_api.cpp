@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "hookline/api/cursors.hpp"
+#include "hookline/api/idempotency.hpp"
 #include "hookline/api/json_io.hpp"
 #include "hookline/api/views.hpp"
 #include "hookline/delivery/fan_out.hpp"
