@@ -14,6 +14,7 @@
 #include "hookline/delivery/operational_events.hpp"
 #include "hookline/delivery/url_guard.hpp"
 #include "hookline/model/catalog.hpp"
+#include "hookline/model/funnel.hpp"
 #include "hookline/provider/activity_recorder.hpp"
 #include "hookline/signing/webhook_signature.hpp"
 #include "hookline/util/ids.hpp"
@@ -82,7 +83,7 @@ http::Response RecordActivityAnswer(StoreTx& tx, std::string_view company_id,
 
 json::object FunnelOf(StoreTx& tx, std::string_view company, const model::Campaign& campaign) {
   json::object funnel;
-  for (const auto& stage : FunnelStages(campaign.campaign_type)) {
+  for (const auto& stage : model::FunnelStages(campaign.campaign_type)) {
     funnel[stage.name] = tx.CountLeadsWithAction(company, campaign.id, stage.actions);
   }
   return funnel;

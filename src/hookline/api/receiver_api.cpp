@@ -11,6 +11,7 @@
 #include "hookline/api/idempotency.hpp"
 #include "hookline/api/json_io.hpp"
 #include "hookline/api/views.hpp"
+#include "hookline/model/funnel.hpp"
 #include "hookline/receiver/forwarding.hpp"
 #include "hookline/receiver/ingest.hpp"
 #include "hookline/signing/webhook_signature.hpp"
@@ -325,7 +326,7 @@ void ReceiverApi::AddRoutes() {
   // leads, lists name each row's company, and a lookup by id alone never merges companies.
   auto funnel_of = [](store::StoreTx& tx, const std::string& company_id, const model::Campaign& c) {
     json::object funnel;
-    for (const auto& stage : FunnelStages(c.campaign_type)) {
+    for (const auto& stage : model::FunnelStages(c.campaign_type)) {
       funnel[stage.name] = tx.CountProjectedLeadsWithAction(company_id, c.id, stage.actions);
     }
     return funnel;

@@ -146,20 +146,4 @@ json::object ProjectedCampaignView(std::string_view company_id, const model::Cam
   return WithCompany(company_id, CampaignView(campaign, std::move(funnel)));
 }
 
-const std::vector<FunnelStage>& FunnelStages(model::Channel channel) {
-  static const auto* linkedin = new std::vector<FunnelStage>{
-      {"invited", {"Send connection request"}},
-      {"accepted", {"Invite Accepted"}},
-      {"messaged", {"Send Message", "InMail"}},
-      {"replied", {"Message Replied"}},
-  };
-  static const auto* email = new std::vector<FunnelStage>{
-      {"sent", {"Send Email"}},
-      {"opened", {"Email Opened"}},
-      {"clicked", {"Link Clicked"}},
-      {"replied", {"Mail Replied"}},
-  };
-  return channel == model::Channel::kLinkedin ? *linkedin : *email;
-}
-
 }  // namespace hookline::api

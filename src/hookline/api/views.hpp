@@ -34,11 +34,4 @@ boost::json::object ProjectedCampaignView(std::string_view company_id, const mod
 //! `<key>_base64` (`key` then absent).
 void PutRawBytes(boost::json::object& view, std::string_view key, std::string_view bytes);
 
-//! The funnel stages of a channel and the history actions that count for each.
-struct FunnelStage {
-  std::string name;
-  std::vector<std::string> actions;
-};
-const std::vector<FunnelStage>& FunnelStages(model::Channel channel);
-
 }  // namespace hookline::api
