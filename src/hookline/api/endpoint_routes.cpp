@@ -7,12 +7,12 @@
 
 #include "hookline/api/endpoint_fields.hpp"
 #include "hookline/api/json_io.hpp"
-#include "hookline/api/views.hpp"
 #include "hookline/delivery/operational_events.hpp"
 #include "hookline/delivery/url_guard.hpp"
 #include "hookline/model/catalog.hpp"
 #include "hookline/signing/webhook_signature.hpp"
 #include "hookline/util/ids.hpp"
+#include "hookline/views/json_views.hpp"
 
 namespace hookline::api {
 
@@ -82,7 +82,7 @@ void EndpointRoutes::AddTo(Router& router_, const AuthWrap& authed, const WriteF
     endpoint.updated_at = now;
     return write(ctx, c, [&](StoreTx& tx) {
       tx.InsertEndpoint(endpoint);
-      json::object view = EndpointView(endpoint);
+      json::object view = views::EndpointView(endpoint);
       view["secret"] = secret->ToString();
       return JsonResponse(201, view);
     });
@@ -91,13 +91,13 @@ void EndpointRoutes::AddTo(Router& router_, const AuthWrap& authed, const WriteF
     HL_TRY(page, ParseListParams(ctx));
     std::vector<store::EndpointRecord> items;
     store_.Read([&](StoreTx& tx) { items = tx.ListEndpoints(c.id, {page.after, page.limit + 1}); });
-    return JsonResponse(200, ListPage(items, page.limit, [](const auto& e) { return EndpointView(e); }, [](const auto& x) { return json::value(x.id); }));
+    return JsonResponse(200, ListPage(items, page.limit, [](const auto& e) { return views::EndpointView(e); }, [](const auto& x) { return json::value(x.id); }));
   }));
   router_.Add("GET", "/v1/endpoints/{}", authed([this](RouteContext& ctx, const store::Company& c) {
     std::optional<store::EndpointRecord> endpoint;
     store_.Read([&](StoreTx& tx) { endpoint = tx.GetEndpoint(c.id, ctx.params[0]); });
     if (!endpoint) return ProblemResponse(NotFound(fmt::format("endpoint '{}' does not exist", ctx.params[0])));
-    return JsonResponse(200, EndpointView(*endpoint));
+    return JsonResponse(200, views::EndpointView(*endpoint));
   }));
   router_.Add("GET", "/v1/endpoints/{}/secret", authed([this](RouteContext& ctx, const store::Company& c) {
     std::optional<store::EndpointRecord> endpoint;
@@ -164,7 +164,7 @@ void EndpointRoutes::AddTo(Router& router_, const AuthWrap& authed, const WriteF
         waiting.statuses = {store::DeliveryStatus::kPending};
         requeued = tx.RequeueDeliveries(waiting, clock_.Now());
       }
-      return JsonResponse(200, EndpointView(*endpoint));
+      return JsonResponse(200, views::EndpointView(*endpoint));
     });
     if (requeued > 0 && on_new_deliveries_) on_new_deliveries_();
     return response;

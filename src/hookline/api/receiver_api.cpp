@@ -10,12 +10,12 @@
 #include "hookline/api/cursors.hpp"
 #include "hookline/api/idempotency.hpp"
 #include "hookline/api/json_io.hpp"
-#include "hookline/api/views.hpp"
 #include "hookline/model/funnel.hpp"
 #include "hookline/receiver/forwarding.hpp"
 #include "hookline/receiver/ingest.hpp"
 #include "hookline/signing/webhook_signature.hpp"
 #include "hookline/util/ids.hpp"
+#include "hookline/views/json_views.hpp"
 
 namespace hookline::api {
 
@@ -44,7 +44,7 @@ json::object ReceivedView(const store::ReceivedRecord& r, bool with_body) {
     json::object headers;
     for (const auto& [k, v] : r.headers) headers[k] = v;
     o["headers"] = std::move(headers);
-    PutRawBytes(o, "body", r.body);  // rejected bodies may be neither JSON nor UTF-8
+    views::PutRawBytes(o, "body", r.body);  // rejected bodies may be neither JSON nor UTF-8
   }
   return o;
 }
@@ -310,7 +310,7 @@ void ReceiverApi::AddRoutes() {
       json::array forwarding;  // per forwarding endpoint: status and attempts
       for (const auto& d : tx.ListDeliveriesOfEvent(receiver::kReceiverCompany, r->id)) {
         json::array attempts;
-        for (const auto& a : tx.ListAttempts(d.id)) attempts.push_back(AttemptView(a));
+        for (const auto& a : tx.ListAttempts(d.id)) attempts.push_back(views::AttemptView(a));
         forwarding.push_back(json::object{{"endpoint_id", d.endpoint_id},
                                           {"status", store::DeliveryStatusName(d.status)},
                                           {"attempt_count", d.total_attempts},
@@ -343,7 +343,7 @@ void ReceiverApi::AddRoutes() {
     store_.Read([&](store::StoreTx& tx) {
       list = ListPage(tx.ListProjectedCampaigns({p.company_id, p.after, p.limit + 1}), p.limit,
                       [&](const store::CompanyCampaign& c) {
-                        return ProjectedCampaignView(c.company_id, c.campaign, funnel_of(tx, c.company_id, c.campaign));
+                        return views::ProjectedCampaignView(c.company_id, c.campaign, funnel_of(tx, c.company_id, c.campaign));
                       },
                       [](const store::CompanyCampaign& c) { return CompanyCursor(c.company_id, c.campaign.id); });
     });
@@ -358,7 +358,7 @@ void ReceiverApi::AddRoutes() {
       companies = company ? std::vector<std::string>{*company} : tx.CompaniesWithProjectedCampaign(id);
       if (companies.size() != 1) return;
       if (auto c = tx.GetProjectedCampaign(companies[0], id)) {
-        view = ProjectedCampaignView(companies[0], *c, funnel_of(tx, companies[0], *c));
+        view = views::ProjectedCampaignView(companies[0], *c, funnel_of(tx, companies[0], *c));
       }
     });
     if (companies.size() > 1) return Ambiguous("campaign", id, companies);
@@ -377,7 +377,7 @@ void ReceiverApi::AddRoutes() {
     store_.Read([&](store::StoreTx& tx) {
       list = ListPage(tx.ListProjectedLeads(opt("campaign_id"), opt("status"), {p.company_id, p.after, p.limit + 1}), p.limit,
                       [&](const store::CompanyLead& l) {
-                        return ProjectedLeadView(l.company_id, l.lead, tx.ProjectedEnrollments(l.company_id, l.lead.id));
+                        return views::ProjectedLeadView(l.company_id, l.lead, tx.ProjectedEnrollments(l.company_id, l.lead.id));
                       },
                       [](const store::CompanyLead& l) { return CompanyCursor(l.company_id, l.lead.id); });
     });
@@ -392,7 +392,7 @@ void ReceiverApi::AddRoutes() {
       companies = company ? std::vector<std::string>{*company} : tx.CompaniesWithProjectedLead(id);
       if (companies.size() != 1) return;
       if (auto l = tx.GetProjectedLead(companies[0], id)) {
-        view = ProjectedLeadView(companies[0], *l, tx.ProjectedEnrollments(companies[0], id));
+        view = views::ProjectedLeadView(companies[0], *l, tx.ProjectedEnrollments(companies[0], id));
       }
     });
     if (companies.size() > 1) return Ambiguous("lead", id, companies);
@@ -425,7 +425,7 @@ void ReceiverApi::AddRoutes() {
     store_.Read([&](store::StoreTx& tx) {
       items = tx.ListReplies(CompanyParam(ctx), std::get<std::optional<long long>>(since), p.limit + 1, after);
     });
-    return JsonResponse(200, ListPage(items, p.limit, [](const auto& r) { return ReplyView(r); },
+    return JsonResponse(200, ListPage(items, p.limit, [](const auto& r) { return views::ReplyView(r); },
                                       [](const store::ReplyRecord& r) {
                                         return json::value(
                                             FormatReplyCursor({r.replied_at, r.lead_id, r.campaign_id, r.event, r.company_id}));

@@ -8,9 +8,9 @@
 #include "hookline/model/entities.hpp"
 #include "hookline/store/store.hpp"
 
-namespace hookline::api {
+namespace hookline::views {
 
-//! JSON views shared by the provider and consumer APIs.
+//! JSON views shared by the provider and consumer APIs and the receiver's export.
 boost::json::object SenderView(const model::Sender& sender);
 //! `with_completion`: whether `completed` is known (the provider) or not (the receiver).
 boost::json::object LeadView(const model::Lead& lead,
@@ -34,4 +34,4 @@ boost::json::object ProjectedCampaignView(std::string_view company_id, const mod
 //! `<key>_base64` (`key` then absent).
 void PutRawBytes(boost::json::object& view, std::string_view key, std::string_view bytes);
 
-}  // namespace hookline::api
+}  // namespace hookline::views

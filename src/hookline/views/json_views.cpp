@@ -1,4 +1,4 @@
-#include "hookline/api/views.hpp"
+#include "hookline/views/json_views.hpp"
 
 #include <boost/json.hpp>
 
@@ -6,7 +6,7 @@
 #include "hookline/util/json_text.hpp"
 #include "hookline/util/time.hpp"
 
-namespace hookline::api {
+namespace hookline::views {
 
 namespace json = boost::json;
 
@@ -146,4 +146,4 @@ json::object ProjectedCampaignView(std::string_view company_id, const model::Cam
   return WithCompany(company_id, CampaignView(campaign, std::move(funnel)));
 }
 
-}  // namespace hookline::api
+}  // namespace hookline::views
