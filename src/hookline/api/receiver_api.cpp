@@ -13,6 +13,7 @@
 #include "hookline/model/funnel.hpp"
 #include "hookline/receiver/forwarding.hpp"
 #include "hookline/receiver/ingest.hpp"
+#include "hookline/receiver/sources.hpp"
 #include "hookline/signing/webhook_signature.hpp"
 #include "hookline/util/ids.hpp"
 #include "hookline/views/json_views.hpp"
@@ -20,17 +21,6 @@
 namespace hookline::api {
 
 namespace {
-
-json::object SourceView(const store::SourceRecord& s) {
-  json::array fields;
-  for (const auto& f : s.dedupe_fields) fields.emplace_back(f);
-  return {{"id", s.id},
-          {"name", s.name},
-          {"auth", s.auth == store::SourceAuth::kSignature ? "signature" : "token"},
-          {"ingest_path", "/ingest/" + s.id},
-          {"dedupe_fields", std::move(fields)},
-          {"created_at", FormatIso8601(s.created_at)}};
-}
 
 json::object ReceivedView(const store::ReceivedRecord& r, bool with_body) {
   json::object o{{"id", r.id},
@@ -97,54 +87,6 @@ http::Response Ambiguous(std::string_view what, std::string_view id, const std::
 }
 
 }  // namespace
-
-std::optional<std::string> SourceRequestProblem(const std::string& name,
-                                                const std::optional<std::string>& secret,
-                                                const std::optional<std::string>& token,
-                                                const std::vector<std::string>& dedupe_fields) {
-  if (name.empty() || name.size() > 256) return "'name' must be 1 to 256 characters";
-  if (secret && token) return "give either a secret (signed webhooks) or a token, not both";
-  if (dedupe_fields.size() > 16) return "at most 16 dedupe fields";
-  if (secret && !signing::WebhookSecret::Parse(*secret)) {
-    return "the secret must be \"whsec_\" followed by base64 of 16 to 64 bytes";
-  }
-  if (token && (token->size() < 16 || token->size() > 256)) return "the token must be 16 to 256 characters";
-  return std::nullopt;
-}
-
-std::optional<json::object> CreateSource(store::Store& store, const crypto::SecretBox& secrets,
-                                         Millis now, const std::string& name,
-                                         const std::optional<std::string>& secret,
-                                         const std::optional<std::string>& token,
-                                         const std::vector<std::string>& dedupe_fields,
-                                         std::string* error) {
-  if (auto problem = SourceRequestProblem(name, secret, token, dedupe_fields)) {
-    *error = std::move(*problem);
-    return std::nullopt;
-  }
-  store::SourceRecord source;
-  source.id = NewId("src_", now);
-  source.name = name;
-  source.dedupe_fields = dedupe_fields;
-  source.created_at = now;
-  json::object view;
-  if (secret) {
-    source.auth = store::SourceAuth::kSignature;
-    source.secret_sealed = secrets.Seal(signing::WebhookSecret::Parse(*secret)->ToString());
-  } else {
-    const std::string shown = token.value_or("tok_" + crypto::HexEncode(crypto::RandomBytes(24)));
-    source.auth = store::SourceAuth::kToken;
-    source.token_hash = crypto::Sha256(shown);
-    view["token"] = shown;  // shown once; only its hash is stored
-  }
-  store.Write([&](store::StoreTx& tx) {
-    tx.InsertSource(source);
-    return true;
-  });
-  json::object out = SourceView(source);
-  for (auto& kv : view) out[kv.key()] = kv.value();
-  return out;
-}
 
 ReceiverApi::ReceiverApi(store::Store& store, const crypto::SecretBox& secrets, const Clock& clock,
                          std::optional<std::string> api_token_hash, std::function<void()> on_stored,
@@ -258,16 +200,16 @@ void ReceiverApi::AddRoutes() {
       }
     }
     std::string error;
-    auto view = CreateSource(store_, secrets_, clock_.Now(), std::get<std::string>(name),
-                             std::get<std::optional<std::string>>(secret),
-                             std::get<std::optional<std::string>>(token), fields, &error);
+    auto view = receiver::CreateSource(store_, secrets_, clock_.Now(), std::get<std::string>(name),
+                                       std::get<std::optional<std::string>>(secret),
+                                       std::get<std::optional<std::string>>(token), fields, &error);
     if (!view) return ProblemResponse(Invalid(error));
     return JsonResponse(201, *view);
   }));
   router_.Add("GET", "/v1/sources", authed([this](RouteContext&) {
     json::array data;
     store_.Read([&](store::StoreTx& tx) {
-      for (const auto& s : tx.ListSources()) data.push_back(SourceView(s));
+      for (const auto& s : tx.ListSources()) data.push_back(views::SourceView(s));
     });
     return JsonResponse(200, json::object{{"data", std::move(data)}, {"next", nullptr}});
   }));

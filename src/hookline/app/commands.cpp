@@ -16,6 +16,7 @@
 #include "hookline/api/receiver_api.hpp"
 #include "hookline/receiver/export.hpp"
 #include "hookline/receiver/projector.hpp"
+#include "hookline/receiver/sources.hpp"
 #include "hookline/app/master_key.hpp"
 #include "hookline/delivery/dispatcher.hpp"
 #include "hookline/delivery/url_guard.hpp"
@@ -320,8 +321,8 @@ int RunReceive(const ReceiveOptions& options) {
 
 int RunSourceCreate(const SourceCreateOptions& options) {
   // Checked before the database or a key file is made.
-  if (auto problem = api::SourceRequestProblem(options.name, options.secret, options.token,
-                                               options.dedupe_fields)) {
+  if (auto problem = receiver::SourceRequestProblem(options.name, options.secret, options.token,
+                                                    options.dedupe_fields)) {
     throw std::invalid_argument(*problem);
   }
   const MasterKey master_key(options.master_key,
@@ -329,8 +330,8 @@ int RunSourceCreate(const SourceCreateOptions& options) {
   auto store = store::OpenStore(options.db);
   crypto::SecretBox secrets(master_key.Get("source secrets and forwarding endpoint secrets"));
   std::string error;
-  auto view = api::CreateSource(*store, secrets, SystemClock::Instance().Now(), options.name,
-                                options.secret, options.token, options.dedupe_fields, &error);
+  auto view = receiver::CreateSource(*store, secrets, SystemClock::Instance().Now(), options.name,
+                                     options.secret, options.token, options.dedupe_fields, &error);
   if (!view) throw std::invalid_argument(error);
   std::cout << StringifyJson(*view) << std::endl;
   return 0;

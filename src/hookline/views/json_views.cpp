@@ -78,6 +78,17 @@ json::object EndpointView(const store::EndpointRecord& e) {
   return o;
 }
 
+json::object SourceView(const store::SourceRecord& s) {
+  json::array fields;
+  for (const auto& f : s.dedupe_fields) fields.emplace_back(f);
+  return {{"id", s.id},
+          {"name", s.name},
+          {"auth", s.auth == store::SourceAuth::kSignature ? "signature" : "token"},
+          {"ingest_path", "/ingest/" + s.id},
+          {"dedupe_fields", std::move(fields)},
+          {"created_at", FormatIso8601(s.created_at)}};
+}
+
 json::object EventSummaryView(const store::EventRecord& e) {
   json::object o;
   o["id"] = e.id;

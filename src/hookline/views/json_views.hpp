@@ -19,6 +19,8 @@ boost::json::object LeadView(const model::Lead& lead,
 //! `funnel` holds distinct-lead counts per stage, in stage order.
 boost::json::object CampaignView(const model::Campaign& campaign, boost::json::object funnel);
 boost::json::object EndpointView(const store::EndpointRecord& endpoint);
+//! A consumer's source, as listed and as created (the token, shown once, is added by its creator).
+boost::json::object SourceView(const store::SourceRecord& source);
 boost::json::object EventSummaryView(const store::EventRecord& event);
 boost::json::object AttemptView(const store::AttemptRecord& attempt);
 boost::json::object ReplyView(const store::ReplyRecord& reply);
