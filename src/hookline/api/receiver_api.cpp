@@ -13,6 +13,7 @@
 #include "hookline/model/funnel.hpp"
 #include "hookline/receiver/forwarding.hpp"
 #include "hookline/receiver/ingest.hpp"
+#include "hookline/receiver/replay.hpp"
 #include "hookline/receiver/sources.hpp"
 #include "hookline/signing/webhook_signature.hpp"
 #include "hookline/util/ids.hpp"
@@ -403,57 +404,31 @@ void ReceiverApi::AddRoutes() {
 http::Response ReceiverApi::ReplayToEndpoint(const json::object& body, const json::object& to) const {
   auto endpoint_id = RequiredString(to, "endpoint_id", 128);
   if (auto* p = std::get_if<Problem>(&endpoint_id)) return ProblemResponse(*p);
-  store::ReceivedFilter filter;
-  filter.status = "accepted";
-  filter.limit = 500;
+  receiver::ReplaySelection selection;
   for (const char* key : {"since", "until"}) {
     auto text = OptionalString(body, key, 64);
     if (auto* p = std::get_if<Problem>(&text)) return ProblemResponse(*p);
     if (auto& t = std::get<std::optional<std::string>>(text)) {
       auto at = ParseIso8601(*t);
       if (!at) return ProblemResponse({422, "invalid_timestamp", fmt::format("'{}' must be an ISO-8601 timestamp", key)});
-      (std::string_view(key) == "since" ? filter.since : filter.until) = *at;
+      (std::string_view(key) == "since" ? selection.since : selection.until) = *at;
     }
   }
   auto source_id = OptionalString(body, "source_id", 128);
   if (auto* p = std::get_if<Problem>(&source_id)) return ProblemResponse(*p);
-  filter.source_id = std::get<std::optional<std::string>>(source_id);
-  std::vector<std::string> event_types;
+  selection.source_id = std::get<std::optional<std::string>>(source_id);
   if (const auto* types = body.if_contains("event_types"); types && !types->is_null()) {
     if (!types->is_array()) return ProblemResponse(Invalid("'event_types' must be an array of event names"));
     for (const auto& t : types->get_array()) {
       if (!t.is_string()) return ProblemResponse(Invalid("'event_types' must hold strings"));
-      event_types.emplace_back(t.get_string());
+      selection.event_types.emplace_back(t.get_string());
     }
   }
   const std::string& endpoint = std::get<std::string>(endpoint_id);
-  bool exists = false;
-  store_.Read([&](store::StoreTx& tx) { exists = tx.GetEndpoint(receiver::kReceiverCompany, endpoint).has_value(); });
-  if (!exists) return ProblemResponse(NotFound(fmt::format("endpoint '{}' does not exist", endpoint)));
-  // Page through the raw log, one transaction per page, so a large replay never holds the
-  // writer for long.
-  std::int64_t queued = 0;
-  for (;;) {
-    std::vector<store::ReceivedRecord> page;
-    store_.Read([&](store::StoreTx& tx) { page = tx.ListReceived(filter); });
-    std::int64_t page_queued = 0;
-    store_.Write([&](store::StoreTx& tx) {
-      page_queued = 0;  // the job may run again (Store::Write)
-      for (const auto& r : page) {
-        if (!event_types.empty() &&
-            std::find(event_types.begin(), event_types.end(), r.event.value_or("")) == event_types.end()) {
-          continue;
-        }
-        page_queued += receiver::ReplayToEndpoint(tx, r, endpoint, clock_.Now());
-      }
-      return true;
-    });
-    queued += page_queued;
-    if (page.size() < static_cast<size_t>(filter.limit)) break;
-    filter.after_seq = page.back().seq;
-  }
-  if (queued > 0 && on_forwarding_) on_forwarding_();
-  return JsonResponse(202, json::object{{"to", json::object{{"endpoint_id", endpoint}}}, {"queued", queued}});
+  const auto queued = receiver::ReplayLogToEndpoint(store_, selection, endpoint, clock_);
+  if (!queued) return ProblemResponse(NotFound(fmt::format("endpoint '{}' does not exist", endpoint)));
+  if (*queued > 0 && on_forwarding_) on_forwarding_();
+  return JsonResponse(202, json::object{{"to", json::object{{"endpoint_id", endpoint}}}, {"queued", *queued}});
 }
 
 }  // namespace hookline::api
