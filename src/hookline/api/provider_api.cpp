@@ -15,6 +15,7 @@
 #include "hookline/model/catalog.hpp"
 #include "hookline/model/funnel.hpp"
 #include "hookline/provider/activity_recorder.hpp"
+#include "hookline/provider/api_keys.hpp"
 #include "hookline/signing/webhook_signature.hpp"
 #include "hookline/util/ids.hpp"
 #include "hookline/views/json_views.hpp"
@@ -90,9 +91,6 @@ json::object FunnelOf(StoreTx& tx, std::string_view company, const model::Campai
 }
 
 }  // namespace
-
-std::string NewApiKey() { return "hlk_" + crypto::HexEncode(crypto::RandomBytes(32)); }
-std::string HashApiKey(std::string_view api_key) { return crypto::Sha256(api_key); }
 
 ProviderApi::ProviderApi(store::Store& store, const crypto::SecretBox& secrets, const Clock& clock,
                          std::function<void()> on_new_deliveries, ProviderApiOptions options)
@@ -192,7 +190,7 @@ std::variant<store::Company, http::Response> ProviderApi::Authenticate(const htt
     r.headers.emplace_back("www-authenticate", "Bearer");
     return r;
   }
-  std::optional<store::Company> company = CompanyOfKey(HashApiKey(header->substr(kBearer.size())));
+  std::optional<store::Company> company = CompanyOfKey(provider::HashApiKey(header->substr(kBearer.size())));
   if (!company) {
     auto r = http::ErrorResponse(401, "unauthorized", "the API key is not valid");
     r.headers.emplace_back("www-authenticate", "Bearer");

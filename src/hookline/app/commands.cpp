@@ -21,6 +21,7 @@
 #include "hookline/delivery/dispatcher.hpp"
 #include "hookline/delivery/url_guard.hpp"
 #include "hookline/http/server.hpp"
+#include "hookline/provider/api_keys.hpp"
 #include "hookline/store/store.hpp"
 #include "hookline/util/ids.hpp"
 #include "hookline/util/json_text.hpp"
@@ -377,10 +378,10 @@ int RunCompanyCreate(const CompanyCreateOptions& options) {
     throw std::invalid_argument("--id must be 1 to 128 printable characters without '/', '?', '#', '%'");
   }
   auto store = store::OpenStore(options.db);
-  const std::string api_key = api::NewApiKey();
+  const std::string api_key = provider::NewApiKey();
   bool created = false;
   store->Write([&](store::StoreTx& tx) {
-    created = tx.InsertCompany({id, options.name, SystemClock::Instance().Now()}, api::HashApiKey(api_key));
+    created = tx.InsertCompany({id, options.name, SystemClock::Instance().Now()}, provider::HashApiKey(api_key));
     return created;
   });
   if (!created) throw std::invalid_argument("company '" + id + "' already exists");
