@@ -16,7 +16,7 @@
 #include <mutex>
 #include <thread>
 
-#include "hookline/api/endpoint_routes.hpp"
+#include "hookline/api/idempotency.hpp"
 #include "hookline/receiver/projector.hpp"
 #include "hookline/store/sqlite/lease_table.hpp"
 #include "hookline/store/sqlite/migrations.hpp"

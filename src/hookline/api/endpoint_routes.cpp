@@ -7,12 +7,12 @@
 
 #include "hookline/api/endpoint_fields.hpp"
 #include "hookline/api/json_io.hpp"
-#include "hookline/api/views.hpp"
 #include "hookline/delivery/operational_events.hpp"
 #include "hookline/delivery/url_guard.hpp"
 #include "hookline/model/catalog.hpp"
 #include "hookline/signing/webhook_signature.hpp"
 #include "hookline/util/ids.hpp"
+#include "hookline/views/json_views.hpp"
 
 namespace hookline::api {
 
@@ -39,61 +39,6 @@ json::object StatsView(const store::EndpointStats& s) {
 }
 
 }  // namespace
-
-std::variant<IdempotencyGuard, http::Response> ReadIdempotencyGuard(const http::Request& request) {
-  IdempotencyGuard guard;
-  if (request.method != "POST") return guard;
-  const auto key = request.Header("idempotency-key");
-  if (!key) return guard;
-  if (key->empty() || key->size() > 255) {
-    return http::ErrorResponse(400, "invalid_idempotency_key", "'Idempotency-Key' must be 1 to 255 characters");
-  }
-  guard.key = std::string(*key);
-  guard.request_hash = crypto::Sha256Hex(request.method + " " + request.target + "\n" + request.body);
-  return guard;
-}
-
-http::Response RunIdempotent(StoreTx& tx, const IdempotencyGuard& guard, const store::Company& company,
-                             Millis now, Millis window, const WriteWork& work, bool* keep) {
-  *keep = false;
-  if (guard.key) {
-    if (auto seen = tx.GetIdempotency(company.id, *guard.key); seen && now - seen->created_at < window) {
-      if (seen->request_hash != guard.request_hash) {
-        return http::ErrorResponse(409, "idempotency_key_reused", "this Idempotency-Key was used with another request");
-      }
-      http::Response replayed;
-      replayed.status = seen->status;
-      replayed.body = seen->body;
-      replayed.headers.emplace_back("idempotent-replayed", "true");
-      return replayed;
-    }
-  }
-  http::Response response = work(tx);
-  if (response.status >= 300) return response;
-  if (guard.key) tx.PutIdempotency(company.id, *guard.key, {guard.request_hash, response.status, response.body, now});
-  *keep = true;
-  return response;
-}
-
-http::Response WriteIdempotent(store::Store& store, const Clock& clock, Millis window,
-                               RouteContext& ctx, const store::Company& company, WriteWork work) {
-  auto guard = ReadIdempotencyGuard(ctx.request);
-  if (auto* refused = std::get_if<http::Response>(&guard)) return std::move(*refused);
-  const Millis now = clock.Now();
-  http::Response response;
-  // Under a savepoint of its own: a refused request (4xx) or a replay undoes only itself,
-  // where a failed job without one rolled back its whole group commit and ran it again.
-  try {
-    store.Write([&](StoreTx& tx) {
-      bool keep = false;
-      response = RunIdempotent(tx, std::get<IdempotencyGuard>(guard), company, now, window, work, &keep);
-      return keep;
-    }, {.refuse_when_full = true, .own_savepoint = true});
-  } catch (const store::StoreOverloadedError&) {
-    return http::OverloadedResponse("too many writes are waiting; send this request again shortly");
-  }
-  return response;
-}
 
 EndpointRoutes::EndpointRoutes(store::Store& store, const crypto::SecretBox& secrets, const Clock& clock,
                                std::function<void()> on_new_deliveries, EndpointRouteOptions options)
@@ -137,7 +82,7 @@ void EndpointRoutes::AddTo(Router& router_, const AuthWrap& authed, const WriteF
     endpoint.updated_at = now;
     return write(ctx, c, [&](StoreTx& tx) {
       tx.InsertEndpoint(endpoint);
-      json::object view = EndpointView(endpoint);
+      json::object view = views::EndpointView(endpoint);
       view["secret"] = secret->ToString();
       return JsonResponse(201, view);
     });
@@ -146,13 +91,13 @@ void EndpointRoutes::AddTo(Router& router_, const AuthWrap& authed, const WriteF
     HL_TRY(page, ParseListParams(ctx));
     std::vector<store::EndpointRecord> items;
     store_.Read([&](StoreTx& tx) { items = tx.ListEndpoints(c.id, {page.after, page.limit + 1}); });
-    return JsonResponse(200, ListPage(items, page.limit, [](const auto& e) { return EndpointView(e); }, [](const auto& x) { return json::value(x.id); }));
+    return JsonResponse(200, ListPage(items, page.limit, [](const auto& e) { return views::EndpointView(e); }, [](const auto& x) { return json::value(x.id); }));
   }));
   router_.Add("GET", "/v1/endpoints/{}", authed([this](RouteContext& ctx, const store::Company& c) {
     std::optional<store::EndpointRecord> endpoint;
     store_.Read([&](StoreTx& tx) { endpoint = tx.GetEndpoint(c.id, ctx.params[0]); });
     if (!endpoint) return ProblemResponse(NotFound(fmt::format("endpoint '{}' does not exist", ctx.params[0])));
-    return JsonResponse(200, EndpointView(*endpoint));
+    return JsonResponse(200, views::EndpointView(*endpoint));
   }));
   router_.Add("GET", "/v1/endpoints/{}/secret", authed([this](RouteContext& ctx, const store::Company& c) {
     std::optional<store::EndpointRecord> endpoint;
@@ -219,7 +164,7 @@ void EndpointRoutes::AddTo(Router& router_, const AuthWrap& authed, const WriteF
         waiting.statuses = {store::DeliveryStatus::kPending};
         requeued = tx.RequeueDeliveries(waiting, clock_.Now());
       }
-      return JsonResponse(200, EndpointView(*endpoint));
+      return JsonResponse(200, views::EndpointView(*endpoint));
     });
     if (requeued > 0 && on_new_deliveries_) on_new_deliveries_();
     return response;

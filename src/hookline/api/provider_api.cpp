@@ -7,15 +7,18 @@
 #include <spdlog/spdlog.h>
 
 #include "hookline/api/cursors.hpp"
+#include "hookline/api/idempotency.hpp"
 #include "hookline/api/json_io.hpp"
-#include "hookline/api/views.hpp"
 #include "hookline/delivery/fan_out.hpp"
 #include "hookline/delivery/operational_events.hpp"
 #include "hookline/delivery/url_guard.hpp"
 #include "hookline/model/catalog.hpp"
+#include "hookline/model/funnel.hpp"
 #include "hookline/provider/activity_recorder.hpp"
+#include "hookline/provider/api_keys.hpp"
 #include "hookline/signing/webhook_signature.hpp"
 #include "hookline/util/ids.hpp"
+#include "hookline/views/json_views.hpp"
 
 namespace hookline::api {
 
@@ -81,16 +84,13 @@ http::Response RecordActivityAnswer(StoreTx& tx, std::string_view company_id,
 
 json::object FunnelOf(StoreTx& tx, std::string_view company, const model::Campaign& campaign) {
   json::object funnel;
-  for (const auto& stage : FunnelStages(campaign.campaign_type)) {
+  for (const auto& stage : model::FunnelStages(campaign.campaign_type)) {
     funnel[stage.name] = tx.CountLeadsWithAction(company, campaign.id, stage.actions);
   }
   return funnel;
 }
 
 }  // namespace
-
-std::string NewApiKey() { return "hlk_" + crypto::HexEncode(crypto::RandomBytes(32)); }
-std::string HashApiKey(std::string_view api_key) { return crypto::Sha256(api_key); }
 
 ProviderApi::ProviderApi(store::Store& store, const crypto::SecretBox& secrets, const Clock& clock,
                          std::function<void()> on_new_deliveries, ProviderApiOptions options)
@@ -190,7 +190,7 @@ std::variant<store::Company, http::Response> ProviderApi::Authenticate(const htt
     r.headers.emplace_back("www-authenticate", "Bearer");
     return r;
   }
-  std::optional<store::Company> company = CompanyOfKey(HashApiKey(header->substr(kBearer.size())));
+  std::optional<store::Company> company = CompanyOfKey(provider::HashApiKey(header->substr(kBearer.size())));
   if (!company) {
     auto r = http::ErrorResponse(401, "unauthorized", "the API key is not valid");
     r.headers.emplace_back("www-authenticate", "Bearer");
@@ -245,20 +245,20 @@ void ProviderApi::AddRoutes() {
     model::Sender sender{ctx.params[0], name, email};
     return write(ctx, c, [&](StoreTx& tx) {
       const bool created = tx.UpsertSender(c.id, sender);
-      return JsonResponse(created ? 201 : 200, SenderView(sender));
+      return JsonResponse(created ? 201 : 200, views::SenderView(sender));
     });
   }));
   router_.Add("GET", "/v1/senders/{}", authed([this](RouteContext& ctx, const store::Company& c) {
     std::optional<model::Sender> sender;
     store_.Read([&](StoreTx& tx) { sender = tx.GetSender(c.id, ctx.params[0]); });
     if (!sender) return ProblemResponse(NotFound(fmt::format("sender '{}' does not exist", ctx.params[0])));
-    return JsonResponse(200, SenderView(*sender));
+    return JsonResponse(200, views::SenderView(*sender));
   }));
   router_.Add("GET", "/v1/senders", authed([this](RouteContext& ctx, const store::Company& c) {
     HL_TRY(page, ParseListParams(ctx));
     std::vector<model::Sender> items;
     store_.Read([&](StoreTx& tx) { items = tx.ListSenders(c.id, {page.after, page.limit + 1}); });
-    return JsonResponse(200, ListPage(items, page.limit, [](const auto& s) { return SenderView(s); }, [](const auto& x) { return json::value(x.id); }));
+    return JsonResponse(200, ListPage(items, page.limit, [](const auto& s) { return views::SenderView(s); }, [](const auto& x) { return json::value(x.id); }));
   }));
 
   // --- campaigns ---
@@ -279,14 +279,14 @@ void ProviderApi::AddRoutes() {
       }
       const bool created = tx.UpsertCampaign(c.id, campaign);
       auto stored = tx.GetCampaign(c.id, campaign.id);
-      return JsonResponse(created ? 201 : 200, CampaignView(*stored, FunnelOf(tx, c.id, *stored)));
+      return JsonResponse(created ? 201 : 200, views::CampaignView(*stored, FunnelOf(tx, c.id, *stored)));
     });
   }));
   router_.Add("GET", "/v1/campaigns/{}", authed([this](RouteContext& ctx, const store::Company& c) {
     std::optional<json::object> view;
     store_.Read([&](StoreTx& tx) {
       if (auto campaign = tx.GetCampaign(c.id, ctx.params[0])) {
-        view = CampaignView(*campaign, FunnelOf(tx, c.id, *campaign));
+        view = views::CampaignView(*campaign, FunnelOf(tx, c.id, *campaign));
       }
     });
     if (!view) return ProblemResponse(NotFound(fmt::format("campaign '{}' does not exist", ctx.params[0])));
@@ -297,7 +297,7 @@ void ProviderApi::AddRoutes() {
     json::object list;
     store_.Read([&](StoreTx& tx) {
       list = ListPage(tx.ListCampaigns(c.id, {page.after, page.limit + 1}), page.limit,
-                      [&](const auto& campaign) { return CampaignView(campaign, FunnelOf(tx, c.id, campaign)); }, [](const auto& x) { return json::value(x.id); });
+                      [&](const auto& campaign) { return views::CampaignView(campaign, FunnelOf(tx, c.id, campaign)); }, [](const auto& x) { return json::value(x.id); });
     });
     return JsonResponse(200, list);
   }));
@@ -309,14 +309,14 @@ void ProviderApi::AddRoutes() {
     HL_TRY(lead, ParseLead(body, ctx.params[0]));
     return write(ctx, c, [&](StoreTx& tx) {
       const bool created = tx.UpsertLead(c.id, lead);
-      return JsonResponse(created ? 201 : 200, LeadView(lead, tx.ListEnrollmentsOfLead(c.id, lead.id)));
+      return JsonResponse(created ? 201 : 200, views::LeadView(lead, tx.ListEnrollmentsOfLead(c.id, lead.id)));
     });
   }));
   router_.Add("GET", "/v1/leads/{}", authed([this](RouteContext& ctx, const store::Company& c) {
     std::optional<json::object> view;
     store_.Read([&](StoreTx& tx) {
       if (auto lead = tx.GetLead(c.id, ctx.params[0])) {
-        view = LeadView(*lead, tx.ListEnrollmentsOfLead(c.id, lead->id));
+        view = views::LeadView(*lead, tx.ListEnrollmentsOfLead(c.id, lead->id));
       }
     });
     if (!view) return ProblemResponse(NotFound(fmt::format("lead '{}' does not exist", ctx.params[0])));
@@ -327,7 +327,7 @@ void ProviderApi::AddRoutes() {
     json::object list;
     store_.Read([&](StoreTx& tx) {
       list = ListPage(tx.ListLeads(c.id, {page.after, page.limit + 1}), page.limit,
-                      [&](const auto& lead) { return LeadView(lead, tx.ListEnrollmentsOfLead(c.id, lead.id)); }, [](const auto& x) { return json::value(x.id); });
+                      [&](const auto& lead) { return views::LeadView(lead, tx.ListEnrollmentsOfLead(c.id, lead.id)); }, [](const auto& x) { return json::value(x.id); });
     });
     return JsonResponse(200, list);
   }));
@@ -490,18 +490,18 @@ void ProviderApi::AddRoutes() {
     filter.limit = page.limit + 1;
     std::vector<store::EventRecord> items;
     store_.Read([&](StoreTx& tx) { items = tx.ListEvents(filter); });
-    return JsonResponse(200, ListPage(items, page.limit, [](const auto& e) { return EventSummaryView(e); }, [](const auto& x) { return json::value(FormatSeqCursor(x.seq)); }));
+    return JsonResponse(200, ListPage(items, page.limit, [](const auto& e) { return views::EventSummaryView(e); }, [](const auto& x) { return json::value(FormatSeqCursor(x.seq)); }));
   }));
   router_.Add("GET", "/v1/events/{}", authed([this](RouteContext& ctx, const store::Company& c) {
     std::optional<json::object> view;
     store_.Read([&](StoreTx& tx) {
       auto event = tx.GetEvent(c.id, ctx.params[0]);
       if (!event) return;
-      view = EventSummaryView(*event);
+      view = views::EventSummaryView(*event);
       json::array deliveries;
       for (const auto& d : tx.ListDeliveriesOfEvent(c.id, event->id)) {
         json::array attempts;
-        for (const auto& a : tx.ListAttempts(d.id)) attempts.push_back(AttemptView(a));
+        for (const auto& a : tx.ListAttempts(d.id)) attempts.push_back(views::AttemptView(a));
         json::object dv;
         dv["endpoint_id"] = d.endpoint_id;
         dv["status"] = store::DeliveryStatusName(d.status);

@@ -68,8 +68,4 @@ class ProviderApi {
   mutable http::HandlerPool pool_;  // last: destroyed first, once its handlers are done
 };
 
-//! "hlk_" + 32 random bytes in hex: a company's API key. Only its SHA-256 is stored.
-std::string NewApiKey();
-std::string HashApiKey(std::string_view api_key);
-
 }  // namespace hookline::api

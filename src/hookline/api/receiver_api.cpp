@@ -8,27 +8,20 @@
 #include <spdlog/spdlog.h>
 
 #include "hookline/api/cursors.hpp"
+#include "hookline/api/idempotency.hpp"
 #include "hookline/api/json_io.hpp"
-#include "hookline/api/views.hpp"
+#include "hookline/model/funnel.hpp"
 #include "hookline/receiver/forwarding.hpp"
 #include "hookline/receiver/ingest.hpp"
+#include "hookline/receiver/replay.hpp"
+#include "hookline/receiver/sources.hpp"
 #include "hookline/signing/webhook_signature.hpp"
 #include "hookline/util/ids.hpp"
+#include "hookline/views/json_views.hpp"
 
 namespace hookline::api {
 
 namespace {
-
-json::object SourceView(const store::SourceRecord& s) {
-  json::array fields;
-  for (const auto& f : s.dedupe_fields) fields.emplace_back(f);
-  return {{"id", s.id},
-          {"name", s.name},
-          {"auth", s.auth == store::SourceAuth::kSignature ? "signature" : "token"},
-          {"ingest_path", "/ingest/" + s.id},
-          {"dedupe_fields", std::move(fields)},
-          {"created_at", FormatIso8601(s.created_at)}};
-}
 
 json::object ReceivedView(const store::ReceivedRecord& r, bool with_body) {
   json::object o{{"id", r.id},
@@ -42,7 +35,7 @@ json::object ReceivedView(const store::ReceivedRecord& r, bool with_body) {
     json::object headers;
     for (const auto& [k, v] : r.headers) headers[k] = v;
     o["headers"] = std::move(headers);
-    PutRawBytes(o, "body", r.body);  // rejected bodies may be neither JSON nor UTF-8
+    views::PutRawBytes(o, "body", r.body);  // rejected bodies may be neither JSON nor UTF-8
   }
   return o;
 }
@@ -95,54 +88,6 @@ http::Response Ambiguous(std::string_view what, std::string_view id, const std::
 }
 
 }  // namespace
-
-std::optional<std::string> SourceRequestProblem(const std::string& name,
-                                                const std::optional<std::string>& secret,
-                                                const std::optional<std::string>& token,
-                                                const std::vector<std::string>& dedupe_fields) {
-  if (name.empty() || name.size() > 256) return "'name' must be 1 to 256 characters";
-  if (secret && token) return "give either a secret (signed webhooks) or a token, not both";
-  if (dedupe_fields.size() > 16) return "at most 16 dedupe fields";
-  if (secret && !signing::WebhookSecret::Parse(*secret)) {
-    return "the secret must be \"whsec_\" followed by base64 of 16 to 64 bytes";
-  }
-  if (token && (token->size() < 16 || token->size() > 256)) return "the token must be 16 to 256 characters";
-  return std::nullopt;
-}
-
-std::optional<json::object> CreateSource(store::Store& store, const crypto::SecretBox& secrets,
-                                         Millis now, const std::string& name,
-                                         const std::optional<std::string>& secret,
-                                         const std::optional<std::string>& token,
-                                         const std::vector<std::string>& dedupe_fields,
-                                         std::string* error) {
-  if (auto problem = SourceRequestProblem(name, secret, token, dedupe_fields)) {
-    *error = std::move(*problem);
-    return std::nullopt;
-  }
-  store::SourceRecord source;
-  source.id = NewId("src_", now);
-  source.name = name;
-  source.dedupe_fields = dedupe_fields;
-  source.created_at = now;
-  json::object view;
-  if (secret) {
-    source.auth = store::SourceAuth::kSignature;
-    source.secret_sealed = secrets.Seal(signing::WebhookSecret::Parse(*secret)->ToString());
-  } else {
-    const std::string shown = token.value_or("tok_" + crypto::HexEncode(crypto::RandomBytes(24)));
-    source.auth = store::SourceAuth::kToken;
-    source.token_hash = crypto::Sha256(shown);
-    view["token"] = shown;  // shown once; only its hash is stored
-  }
-  store.Write([&](store::StoreTx& tx) {
-    tx.InsertSource(source);
-    return true;
-  });
-  json::object out = SourceView(source);
-  for (auto& kv : view) out[kv.key()] = kv.value();
-  return out;
-}
 
 ReceiverApi::ReceiverApi(store::Store& store, const crypto::SecretBox& secrets, const Clock& clock,
                          std::optional<std::string> api_token_hash, std::function<void()> on_stored,
@@ -256,16 +201,16 @@ void ReceiverApi::AddRoutes() {
       }
     }
     std::string error;
-    auto view = CreateSource(store_, secrets_, clock_.Now(), std::get<std::string>(name),
-                             std::get<std::optional<std::string>>(secret),
-                             std::get<std::optional<std::string>>(token), fields, &error);
+    auto view = receiver::CreateSource(store_, secrets_, clock_.Now(), std::get<std::string>(name),
+                                       std::get<std::optional<std::string>>(secret),
+                                       std::get<std::optional<std::string>>(token), fields, &error);
     if (!view) return ProblemResponse(Invalid(error));
     return JsonResponse(201, *view);
   }));
   router_.Add("GET", "/v1/sources", authed([this](RouteContext&) {
     json::array data;
     store_.Read([&](store::StoreTx& tx) {
-      for (const auto& s : tx.ListSources()) data.push_back(SourceView(s));
+      for (const auto& s : tx.ListSources()) data.push_back(views::SourceView(s));
     });
     return JsonResponse(200, json::object{{"data", std::move(data)}, {"next", nullptr}});
   }));
@@ -308,7 +253,7 @@ void ReceiverApi::AddRoutes() {
       json::array forwarding;  // per forwarding endpoint: status and attempts
       for (const auto& d : tx.ListDeliveriesOfEvent(receiver::kReceiverCompany, r->id)) {
         json::array attempts;
-        for (const auto& a : tx.ListAttempts(d.id)) attempts.push_back(AttemptView(a));
+        for (const auto& a : tx.ListAttempts(d.id)) attempts.push_back(views::AttemptView(a));
         forwarding.push_back(json::object{{"endpoint_id", d.endpoint_id},
                                           {"status", store::DeliveryStatusName(d.status)},
                                           {"attempt_count", d.total_attempts},
@@ -324,7 +269,7 @@ void ReceiverApi::AddRoutes() {
   // leads, lists name each row's company, and a lookup by id alone never merges companies.
   auto funnel_of = [](store::StoreTx& tx, const std::string& company_id, const model::Campaign& c) {
     json::object funnel;
-    for (const auto& stage : FunnelStages(c.campaign_type)) {
+    for (const auto& stage : model::FunnelStages(c.campaign_type)) {
       funnel[stage.name] = tx.CountProjectedLeadsWithAction(company_id, c.id, stage.actions);
     }
     return funnel;
@@ -341,7 +286,7 @@ void ReceiverApi::AddRoutes() {
     store_.Read([&](store::StoreTx& tx) {
       list = ListPage(tx.ListProjectedCampaigns({p.company_id, p.after, p.limit + 1}), p.limit,
                       [&](const store::CompanyCampaign& c) {
-                        return ProjectedCampaignView(c.company_id, c.campaign, funnel_of(tx, c.company_id, c.campaign));
+                        return views::ProjectedCampaignView(c.company_id, c.campaign, funnel_of(tx, c.company_id, c.campaign));
                       },
                       [](const store::CompanyCampaign& c) { return CompanyCursor(c.company_id, c.campaign.id); });
     });
@@ -356,7 +301,7 @@ void ReceiverApi::AddRoutes() {
       companies = company ? std::vector<std::string>{*company} : tx.CompaniesWithProjectedCampaign(id);
       if (companies.size() != 1) return;
       if (auto c = tx.GetProjectedCampaign(companies[0], id)) {
-        view = ProjectedCampaignView(companies[0], *c, funnel_of(tx, companies[0], *c));
+        view = views::ProjectedCampaignView(companies[0], *c, funnel_of(tx, companies[0], *c));
       }
     });
     if (companies.size() > 1) return Ambiguous("campaign", id, companies);
@@ -375,7 +320,7 @@ void ReceiverApi::AddRoutes() {
     store_.Read([&](store::StoreTx& tx) {
       list = ListPage(tx.ListProjectedLeads(opt("campaign_id"), opt("status"), {p.company_id, p.after, p.limit + 1}), p.limit,
                       [&](const store::CompanyLead& l) {
-                        return ProjectedLeadView(l.company_id, l.lead, tx.ProjectedEnrollments(l.company_id, l.lead.id));
+                        return views::ProjectedLeadView(l.company_id, l.lead, tx.ProjectedEnrollments(l.company_id, l.lead.id));
                       },
                       [](const store::CompanyLead& l) { return CompanyCursor(l.company_id, l.lead.id); });
     });
@@ -390,7 +335,7 @@ void ReceiverApi::AddRoutes() {
       companies = company ? std::vector<std::string>{*company} : tx.CompaniesWithProjectedLead(id);
       if (companies.size() != 1) return;
       if (auto l = tx.GetProjectedLead(companies[0], id)) {
-        view = ProjectedLeadView(companies[0], *l, tx.ProjectedEnrollments(companies[0], id));
+        view = views::ProjectedLeadView(companies[0], *l, tx.ProjectedEnrollments(companies[0], id));
       }
     });
     if (companies.size() > 1) return Ambiguous("lead", id, companies);
@@ -423,7 +368,7 @@ void ReceiverApi::AddRoutes() {
     store_.Read([&](store::StoreTx& tx) {
       items = tx.ListReplies(CompanyParam(ctx), std::get<std::optional<long long>>(since), p.limit + 1, after);
     });
-    return JsonResponse(200, ListPage(items, p.limit, [](const auto& r) { return ReplyView(r); },
+    return JsonResponse(200, ListPage(items, p.limit, [](const auto& r) { return views::ReplyView(r); },
                                       [](const store::ReplyRecord& r) {
                                         return json::value(
                                             FormatReplyCursor({r.replied_at, r.lead_id, r.campaign_id, r.event, r.company_id}));
@@ -459,57 +404,31 @@ void ReceiverApi::AddRoutes() {
 http::Response ReceiverApi::ReplayToEndpoint(const json::object& body, const json::object& to) const {
   auto endpoint_id = RequiredString(to, "endpoint_id", 128);
   if (auto* p = std::get_if<Problem>(&endpoint_id)) return ProblemResponse(*p);
-  store::ReceivedFilter filter;
-  filter.status = "accepted";
-  filter.limit = 500;
+  receiver::ReplaySelection selection;
   for (const char* key : {"since", "until"}) {
     auto text = OptionalString(body, key, 64);
     if (auto* p = std::get_if<Problem>(&text)) return ProblemResponse(*p);
     if (auto& t = std::get<std::optional<std::string>>(text)) {
       auto at = ParseIso8601(*t);
       if (!at) return ProblemResponse({422, "invalid_timestamp", fmt::format("'{}' must be an ISO-8601 timestamp", key)});
-      (std::string_view(key) == "since" ? filter.since : filter.until) = *at;
+      (std::string_view(key) == "since" ? selection.since : selection.until) = *at;
     }
   }
   auto source_id = OptionalString(body, "source_id", 128);
   if (auto* p = std::get_if<Problem>(&source_id)) return ProblemResponse(*p);
-  filter.source_id = std::get<std::optional<std::string>>(source_id);
-  std::vector<std::string> event_types;
+  selection.source_id = std::get<std::optional<std::string>>(source_id);
   if (const auto* types = body.if_contains("event_types"); types && !types->is_null()) {
     if (!types->is_array()) return ProblemResponse(Invalid("'event_types' must be an array of event names"));
     for (const auto& t : types->get_array()) {
       if (!t.is_string()) return ProblemResponse(Invalid("'event_types' must hold strings"));
-      event_types.emplace_back(t.get_string());
+      selection.event_types.emplace_back(t.get_string());
     }
   }
   const std::string& endpoint = std::get<std::string>(endpoint_id);
-  bool exists = false;
-  store_.Read([&](store::StoreTx& tx) { exists = tx.GetEndpoint(receiver::kReceiverCompany, endpoint).has_value(); });
-  if (!exists) return ProblemResponse(NotFound(fmt::format("endpoint '{}' does not exist", endpoint)));
-  // Page through the raw log, one transaction per page, so a large replay never holds the
-  // writer for long.
-  std::int64_t queued = 0;
-  for (;;) {
-    std::vector<store::ReceivedRecord> page;
-    store_.Read([&](store::StoreTx& tx) { page = tx.ListReceived(filter); });
-    std::int64_t page_queued = 0;
-    store_.Write([&](store::StoreTx& tx) {
-      page_queued = 0;  // the job may run again (Store::Write)
-      for (const auto& r : page) {
-        if (!event_types.empty() &&
-            std::find(event_types.begin(), event_types.end(), r.event.value_or("")) == event_types.end()) {
-          continue;
-        }
-        page_queued += receiver::ReplayToEndpoint(tx, r, endpoint, clock_.Now());
-      }
-      return true;
-    });
-    queued += page_queued;
-    if (page.size() < static_cast<size_t>(filter.limit)) break;
-    filter.after_seq = page.back().seq;
-  }
-  if (queued > 0 && on_forwarding_) on_forwarding_();
-  return JsonResponse(202, json::object{{"to", json::object{{"endpoint_id", endpoint}}}, {"queued", queued}});
+  const auto queued = receiver::ReplayLogToEndpoint(store_, selection, endpoint, clock_);
+  if (!queued) return ProblemResponse(NotFound(fmt::format("endpoint '{}' does not exist", endpoint)));
+  if (*queued > 0 && on_forwarding_) on_forwarding_();
+  return JsonResponse(202, json::object{{"to", json::object{{"endpoint_id", endpoint}}}, {"queued", *queued}});
 }
 
 }  // namespace hookline::api

@@ -16,10 +16,12 @@
 #include "hookline/api/receiver_api.hpp"
 #include "hookline/receiver/export.hpp"
 #include "hookline/receiver/projector.hpp"
+#include "hookline/receiver/sources.hpp"
 #include "hookline/app/master_key.hpp"
 #include "hookline/delivery/dispatcher.hpp"
 #include "hookline/delivery/url_guard.hpp"
 #include "hookline/http/server.hpp"
+#include "hookline/provider/api_keys.hpp"
 #include "hookline/store/store.hpp"
 #include "hookline/util/ids.hpp"
 #include "hookline/util/json_text.hpp"
@@ -320,8 +322,8 @@ int RunReceive(const ReceiveOptions& options) {
 
 int RunSourceCreate(const SourceCreateOptions& options) {
   // Checked before the database or a key file is made.
-  if (auto problem = api::SourceRequestProblem(options.name, options.secret, options.token,
-                                               options.dedupe_fields)) {
+  if (auto problem = receiver::SourceRequestProblem(options.name, options.secret, options.token,
+                                                    options.dedupe_fields)) {
     throw std::invalid_argument(*problem);
   }
   const MasterKey master_key(options.master_key,
@@ -329,8 +331,8 @@ int RunSourceCreate(const SourceCreateOptions& options) {
   auto store = store::OpenStore(options.db);
   crypto::SecretBox secrets(master_key.Get("source secrets and forwarding endpoint secrets"));
   std::string error;
-  auto view = api::CreateSource(*store, secrets, SystemClock::Instance().Now(), options.name,
-                                options.secret, options.token, options.dedupe_fields, &error);
+  auto view = receiver::CreateSource(*store, secrets, SystemClock::Instance().Now(), options.name,
+                                     options.secret, options.token, options.dedupe_fields, &error);
   if (!view) throw std::invalid_argument(error);
   std::cout << StringifyJson(*view) << std::endl;
   return 0;
@@ -376,10 +378,10 @@ int RunCompanyCreate(const CompanyCreateOptions& options) {
     throw std::invalid_argument("--id must be 1 to 128 printable characters without '/', '?', '#', '%'");
   }
   auto store = store::OpenStore(options.db);
-  const std::string api_key = api::NewApiKey();
+  const std::string api_key = provider::NewApiKey();
   bool created = false;
   store->Write([&](store::StoreTx& tx) {
-    created = tx.InsertCompany({id, options.name, SystemClock::Instance().Now()}, api::HashApiKey(api_key));
+    created = tx.InsertCompany({id, options.name, SystemClock::Instance().Now()}, provider::HashApiKey(api_key));
     return created;
   });
   if (!created) throw std::invalid_argument("company '" + id + "' already exists");

@@ -4,8 +4,8 @@
 
 #include <boost/json.hpp>
 
-#include "hookline/api/views.hpp"
 #include "hookline/util/json_text.hpp"
+#include "hookline/views/json_views.hpp"
 
 namespace hookline::receiver {
 
@@ -96,7 +96,7 @@ std::int64_t Export(store::Store& store, ExportWhat what, ExportFormat format,
                             {"event", r.event ? json::value(*r.event) : nullptr},
                             {"received_at", FormatIso8601(r.received_at)},
                             {"headers", std::move(headers)}};
-          api::PutRawBytes(line, "body", r.body);
+          views::PutRawBytes(line, "body", r.body);
           out << StringifyJson(line) << '\n';
         }
       }
@@ -123,7 +123,7 @@ std::int64_t Export(store::Store& store, ExportWhat what, ExportFormat format,
       for (const auto& [row, enrollments] : page) {
         const model::Lead& lead = row.lead;
         if (!csv) {
-          out << StringifyJson(api::ProjectedLeadView(row.company_id, lead, enrollments)) << '\n';
+          out << StringifyJson(views::ProjectedLeadView(row.company_id, lead, enrollments)) << '\n';
           continue;
         }
         for (const auto& e : enrollments) {
@@ -154,7 +154,7 @@ std::int64_t Export(store::Store& store, ExportWhat what, ExportFormat format,
           CsvRow(out, {r.lead_id, r.campaign_id, OrEmpty(r.channel), r.event, OrEmpty(r.text),
                        FormatIso8601(r.replied_at), r.received_id, r.company_id});
         } else {
-          out << StringifyJson(api::ReplyView(r)) << '\n';
+          out << StringifyJson(views::ReplyView(r)) << '\n';
         }
       }
       done += static_cast<std::int64_t>(page.size());

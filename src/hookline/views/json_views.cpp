@@ -1,4 +1,4 @@
-#include "hookline/api/views.hpp"
+#include "hookline/views/json_views.hpp"
 
 #include <boost/json.hpp>
 
@@ -6,7 +6,7 @@
 #include "hookline/util/json_text.hpp"
 #include "hookline/util/time.hpp"
 
-namespace hookline::api {
+namespace hookline::views {
 
 namespace json = boost::json;
 
@@ -78,6 +78,17 @@ json::object EndpointView(const store::EndpointRecord& e) {
   return o;
 }
 
+json::object SourceView(const store::SourceRecord& s) {
+  json::array fields;
+  for (const auto& f : s.dedupe_fields) fields.emplace_back(f);
+  return {{"id", s.id},
+          {"name", s.name},
+          {"auth", s.auth == store::SourceAuth::kSignature ? "signature" : "token"},
+          {"ingest_path", "/ingest/" + s.id},
+          {"dedupe_fields", std::move(fields)},
+          {"created_at", FormatIso8601(s.created_at)}};
+}
+
 json::object EventSummaryView(const store::EventRecord& e) {
   json::object o;
   o["id"] = e.id;
@@ -146,20 +157,4 @@ json::object ProjectedCampaignView(std::string_view company_id, const model::Cam
   return WithCompany(company_id, CampaignView(campaign, std::move(funnel)));
 }
 
-const std::vector<FunnelStage>& FunnelStages(model::Channel channel) {
-  static const auto* linkedin = new std::vector<FunnelStage>{
-      {"invited", {"Send connection request"}},
-      {"accepted", {"Invite Accepted"}},
-      {"messaged", {"Send Message", "InMail"}},
-      {"replied", {"Message Replied"}},
-  };
-  static const auto* email = new std::vector<FunnelStage>{
-      {"sent", {"Send Email"}},
-      {"opened", {"Email Opened"}},
-      {"clicked", {"Link Clicked"}},
-      {"replied", {"Mail Replied"}},
-  };
-  return channel == model::Channel::kLinkedin ? *linkedin : *email;
-}
-
-}  // namespace hookline::api
+}  // namespace hookline::views

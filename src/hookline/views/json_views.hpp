@@ -8,9 +8,9 @@
 #include "hookline/model/entities.hpp"
 #include "hookline/store/store.hpp"
 
-namespace hookline::api {
+namespace hookline::views {
 
-//! JSON views shared by the provider and consumer APIs.
+//! JSON views shared by the provider and consumer APIs and the receiver's export.
 boost::json::object SenderView(const model::Sender& sender);
 //! `with_completion`: whether `completed` is known (the provider) or not (the receiver).
 boost::json::object LeadView(const model::Lead& lead,
@@ -19,6 +19,8 @@ boost::json::object LeadView(const model::Lead& lead,
 //! `funnel` holds distinct-lead counts per stage, in stage order.
 boost::json::object CampaignView(const model::Campaign& campaign, boost::json::object funnel);
 boost::json::object EndpointView(const store::EndpointRecord& endpoint);
+//! A consumer's source, as listed and as created (the token, shown once, is added by its creator).
+boost::json::object SourceView(const store::SourceRecord& source);
 boost::json::object EventSummaryView(const store::EventRecord& event);
 boost::json::object AttemptView(const store::AttemptRecord& attempt);
 boost::json::object ReplyView(const store::ReplyRecord& reply);
@@ -34,11 +36,4 @@ boost::json::object ProjectedCampaignView(std::string_view company_id, const mod
 //! `<key>_base64` (`key` then absent).
 void PutRawBytes(boost::json::object& view, std::string_view key, std::string_view bytes);
 
-//! The funnel stages of a channel and the history actions that count for each.
-struct FunnelStage {
-  std::string name;
-  std::vector<std::string> actions;
-};
-const std::vector<FunnelStage>& FunnelStages(model::Channel channel);
-
-}  // namespace hookline::api
+}  // namespace hookline::views
