@@ -218,9 +218,11 @@ TEST(SqliteStore, JobsOfABatchWithoutFailuresRunOnce) {
 }
 
 // Waits (bounded) until the store has `n` jobs queued, running or waiting for their sync.
-bool WaitUnanswered(const Store& store, std::uint64_t n) {
+// Waits until `n` write jobs were put in the writer's queue since `before` (counted under the
+// queue's lock: a job counted in `unanswered` may not be in the queue yet).
+bool WaitQueued(const Store& store, const WriterCounters& before, std::uint64_t n) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (store.Counters().unanswered != n) {
+  while (store.Counters().queued - before.queued != n) {
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::yield();
   }
@@ -360,7 +362,7 @@ TEST(GroupCommit, AClientSendingOnly4xxLeavesTheOthersBatchGroupedAndRunOnce) {
       statuses[i] = api::WriteIdempotent(*store, clock, kWindow, ctx, company, std::move(work)).status;
     });
   }
-  ASSERT_TRUE(WaitUnanswered(*store, 1 + kGood + kBad));
+  ASSERT_TRUE(WaitQueued(*store, before, 1 + kGood + kBad));
   hold.Release();
   for (auto& c : clients) c.join();
 

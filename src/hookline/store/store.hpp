@@ -494,6 +494,7 @@ struct WriterCounters {
   std::uint64_t batch_reruns = 0;  //!< batches rolled back and run again under savepoints
   std::uint64_t refused = 0;       //!< writes refused with StoreOverloadedError
   std::uint64_t unanswered = 0;    //!< write jobs now queued, running or waiting for their sync
+  std::uint64_t queued = 0;        //!< write jobs ever put in the writer's queue
 };
 
 //! Durable storage for both roles. Thread-safe.

@@ -229,7 +229,7 @@ class SqliteStore final : public Store {
   WriterCounters Counters() const override {
     return {commits_.load(std::memory_order_relaxed), jobs_answered_.load(std::memory_order_relaxed),
             batch_reruns_.load(std::memory_order_relaxed), refused_.load(std::memory_order_relaxed),
-            unanswered_.load(std::memory_order_relaxed)};
+            unanswered_.load(std::memory_order_relaxed), queued_.load(std::memory_order_relaxed)};
   }
 
   std::string_view Kind() const override { return "sqlite"; }
@@ -274,6 +274,7 @@ class SqliteStore final : public Store {
         throw StoreError("the store is shutting down");
       }
       queue.push_back(std::move(pending));
+      if (counted) queued_.fetch_add(1, std::memory_order_relaxed);  // in the queue: a writer takes it
     }
     cv_.notify_one();
   }
@@ -624,6 +625,7 @@ class SqliteStore final : public Store {
   std::deque<std::unique_ptr<PendingJob>> queue_;
   std::deque<std::unique_ptr<PendingJob>> lease_queue_;  //!< run ahead of queue_ (LeaseAsync)
   std::atomic<std::size_t> unanswered_{0};  //!< jobs from Enqueue to Answer
+  std::atomic<std::uint64_t> queued_{0};     //!< jobs pushed into queue_, ever
   std::atomic<std::uint64_t> refused_{0};
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> jobs_answered_{0};
