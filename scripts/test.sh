@@ -2,7 +2,7 @@
 # Builds hookline with AddressSanitizer + UndefinedBehaviorSanitizer and runs every test
 # (unit, integration against the real binary, the standardwebhooks cross-check, the README's
 # quick start), then builds with ThreadSanitizer and runs the unit and integration tests
-# again, then fuzzes the parsers for a short while. Warnings are errors in every build.
+# again, then fuzzes the parsers for a short while. Warnings are errors in the gcc builds.
 # Installs missing Debian and npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1046,8 +1046,6 @@ TEST(SqliteStore, ClaimsLeaseDueDeliveriesOnce) {
   });
 }
 
-// A renewal extends only leases still held: one that ran out, or was given back or recorded,
-// is reported lost and left alone.
 // Regression: an answer updated its delivery unconditionally, so a second copy's failure
 // (sent after a lost lease) undid a recorded success. The attempt is logged; the delivery
 // moves only while pending.
@@ -1068,6 +1066,7 @@ TEST(SqliteStore, AnAnswerMovesOnlyAPendingDelivery) {
   store->Write([](StoreTx&) { return true; });  // after the lease job
   ASSERT_EQ(claimed.size(), 1u);
   const std::int64_t id = claimed[0].delivery_id;
+  bool moved = false;
   auto record = [&](std::optional<int> code, DeliveryStatus status) {
     store->Write([&](StoreTx& tx) {
       AttemptRecord a;
@@ -1080,12 +1079,14 @@ TEST(SqliteStore, AnAnswerMovesOnlyAPendingDelivery) {
       u.attempts = 1;
       u.next_attempt_at = status == DeliveryStatus::kPending ? std::optional<Millis>(9000) : std::nullopt;
       u.now = 2000;
-      tx.RecordAttempt(a, u);
+      moved = tx.RecordAttempt(a, u);
       return true;
     });
   };
   record(200, DeliveryStatus::kSucceeded);
+  EXPECT_TRUE(moved);
   record(500, DeliveryStatus::kPending);  // the second copy's answer
+  EXPECT_FALSE(moved);
   store->Read([&](StoreTx& tx) {
     auto deliveries = tx.ListDeliveriesOfEvent(kCompany, claimed[0].event_id);
     ASSERT_EQ(deliveries.size(), 1u);

@@ -209,6 +209,16 @@ void StartHttp(http::Server& server) {
   std::cout << "listening on http://" << shown_host << ":" << server.port() << std::endl;
 }
 
+// Stops a server that serves while its handler's API may be destroyed: declared after the
+// API, it runs first when a start fails after serving began (a thread that could not start),
+// so no request reaches an API being torn down. Server::Stop is idempotent.
+struct StopServerFirst {
+  std::unique_ptr<http::Server>& server;
+  ~StopServerFirst() {
+    if (server) server->Stop();
+  }
+};
+
 // The master key, checked before the database is opened; a missing key file is made only
 // once the database opened, so a failed start leaves neither behind.
 class MasterKey {
@@ -242,6 +252,7 @@ int RunServe(const ServeOptions& options) {
   std::optional<DeliveryStack> delivery_stack;
   std::unique_ptr<http::Server> server;
   std::optional<api::ProviderApi> api;
+  const StopServerFirst stop_server_first{server};
   // Activities are answered from their group commit; the other routes run on the API's pool.
   // Nothing is served before StartHttp, when `api` exists.
   server = ListenHttp(host, port, options.max_body_bytes, read_timeout, options.max_connections, 0,
@@ -288,6 +299,7 @@ int RunReceive(const ReceiveOptions& options) {
   std::optional<DeliveryStack> forwarding;
   std::unique_ptr<http::Server> server;
   std::optional<api::ReceiverApi> api;
+  const StopServerFirst stop_server_first{server};
   // Ingests are answered from their group commit (no thread waits per request); queries run
   // on the API's own pool. Nothing is served before StartHttp, when `api` exists.
   server = ListenHttp(host, port, options.max_body_bytes, read_timeout, options.max_connections, 0,

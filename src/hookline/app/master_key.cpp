@@ -73,6 +73,8 @@ std::string CreateMasterKeyFile(const std::string& key_file, std::string_view se
   const bool synced = dir >= 0 && ::fsync(dir) == 0;
   if (dir >= 0) ::close(dir);
   if (!synced) {
+    // Nothing is sealed under it yet: a file whose name a crash could lose is not kept.
+    ::unlink(key_file.c_str());
     throw std::runtime_error("cannot sync the folder " + folder + " of the master key file: " +
                              std::strerror(errno));
   }

@@ -163,6 +163,7 @@ void Dispatcher::RenewLeases() {
       http::OutboundResult failed;
       failed.tag = tag;
       failed.error = "no answer from the HTTP sender within the attempt timeout";
+      failed.duration_ms = now - flight.started_at;
       spdlog::error("delivery {}: {}", flight.delivery.delivery_id, *failed.error);
       unsent_.push_back(std::move(failed));
       continue;
@@ -529,7 +530,9 @@ int Dispatcher::RecordResults(std::vector<http::OutboundResult> results) {
     // store is not asked again (a look-up per answer was ~5 % of the writer in a drain).
     std::vector<std::string_view> healthy;
     for (const auto& o : *recorded) {
-      tx.RecordAttempt(o.attempt, o.update);
+      // Not pending any more (cancelled while in flight, or answered already): the answer is
+      // logged, and nothing else follows from it: no health, no exhausted event, no disable.
+      if (!tx.RecordAttempt(o.attempt, o.update)) continue;
       const std::string_view endpoint_id = o.delivery.endpoint_id;
       const bool known_healthy = std::find(healthy.begin(), healthy.end(), endpoint_id) != healthy.end();
       store::EndpointHealth health;

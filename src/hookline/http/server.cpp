@@ -528,7 +528,8 @@ void Server::Listen() {
     throw std::runtime_error("cannot listen on " + s.options.host + ":" +
                              std::to_string(s.options.port) + ": " + ec.message());
   }
-  s.acceptor->listen(asio::socket_base::max_listen_connections);
+  // Bound, not yet listening: until Start, a connection is refused rather than left waiting
+  // in the backlog through a start that may take long (migrations) or fail.
   s.bound_port = s.acceptor->local_endpoint().port();
   s.listening = true;
 }
@@ -536,6 +537,7 @@ void Server::Listen() {
 void Server::Start() {
   auto& s = *impl_;
   Listen();
+  s.acceptor->listen(asio::socket_base::max_listen_connections);
   s.running = true;
   for (auto& io : s.ios) s.keep_running.push_back(asio::make_work_guard(*io));
   asio::co_spawn(*s.ios.front(), s.Accept(), asio::detached);

@@ -62,11 +62,11 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  //! Binds and listens without serving yet: connections wait in the backlog until Start.
-  //! Lets a command fail on a busy port before it touches anything else. Throws
+  //! Binds without listening yet (a connection is refused until Start), so a command fails
+  //! on a busy port before it touches anything else. Throws
   //! std::runtime_error naming the address when it cannot bind. Idempotent.
   void Listen();
-  //! Listens (if Listen did not already) and starts serving. Throws as Listen.
+  //! Binds (if Listen did not already), listens and starts serving. Throws as Listen.
   void Start();
   //! The bound port (after Listen or Start).
   std::uint16_t port() const;

@@ -1,5 +1,7 @@
 #include "hookline/receiver/sources.hpp"
 
+#include "hookline/util/json_text.hpp"
+
 #include <boost/json.hpp>
 
 #include "hookline/signing/webhook_signature.hpp"
@@ -17,6 +19,13 @@ std::optional<std::string> SourceRequestProblem(const std::string& name,
   if (name.empty() || name.size() > 256) return "'name' must be 1 to 256 characters";
   if (secret && token) return "give either a secret (signed webhooks) or a token, not both";
   if (dedupe_fields.size() > 16) return "at most 16 dedupe fields";
+  for (const auto& field : dedupe_fields) {
+    // Stored as JSON text and read back by every ingest: bytes that are not UTF-8 would make
+    // the source unreadable.
+    if (field.empty() || field.size() > 256 || !IsValidUtf8(field)) {
+      return "each dedupe field must be a JSON path of 1 to 256 characters of UTF-8, e.g. data.lead.id";
+    }
+  }
   if (secret && !signing::WebhookSecret::Parse(*secret)) {
     return "the secret must be \"whsec_\" followed by base64 of 16 to 64 bytes";
   }

@@ -388,7 +388,10 @@ class StoreTx {
   //! caller records them in the transaction that records the attempts. Counts older than
   //! kStatsMinutesKept before the newest minute added may be dropped.
   virtual void AddEndpointStats(std::string_view endpoint_id, const std::vector<LatencyCount>& counts) = 0;
-  virtual void RecordAttempt(const AttemptRecord& attempt, const DeliveryUpdate& update) = 0;
+  //! Logs the attempt and moves the delivery as `update` says, only while it is pending.
+  //! Returns false when it was not (a late second answer, a delivery cancelled in flight):
+  //! then nothing follows from the answer but its line in the attempt log.
+  virtual bool RecordAttempt(const AttemptRecord& attempt, const DeliveryUpdate& update) = 0;
   //! When the next pending delivery of an enabled endpoint falls due, if any.
   virtual std::optional<Millis> NextDueAt() = 0;
   //! Drops every lease (a single-node store at start: no other process holds any).

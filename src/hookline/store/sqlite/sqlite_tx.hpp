@@ -72,7 +72,7 @@ class SqliteTx final : public StoreTx {
   int RequeueDeliveries(const RequeueFilter& f, Millis now) override;
   EndpointStats GetEndpointStats(std::string_view endpoint_id, Millis since) override;
   void AddEndpointStats(std::string_view endpoint_id, const std::vector<LatencyCount>& counts) override;
-  void RecordAttempt(const AttemptRecord& a, const DeliveryUpdate& u) override;
+  bool RecordAttempt(const AttemptRecord& a, const DeliveryUpdate& u) override;
   std::optional<Millis> NextDueAt() override;
   void ReleaseAllLeases() override;
   void DisableEndpoint(std::string_view endpoint_id, std::string_view reason, Millis now) override;

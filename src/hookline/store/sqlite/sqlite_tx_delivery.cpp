@@ -415,7 +415,7 @@ void SqliteTx::AddEndpointStats(std::string_view endpoint_id, const std::vector<
       .Bind(1, endpoint_id).Bind(2, newest - kStatsMinutesKept).Run();
 }
 
-void SqliteTx::RecordAttempt(const AttemptRecord& a, const DeliveryUpdate& u) {
+bool SqliteTx::RecordAttempt(const AttemptRecord& a, const DeliveryUpdate& u) {
   if (writer_) writer_->leases().Drop(u.delivery_id);
   // The attempt is always logged; the delivery moves only while pending: a second copy's
   // answer (a lease lost mid-attempt) cannot undo a recorded success, nor an answer revive a
@@ -431,6 +431,7 @@ void SqliteTx::RecordAttempt(const AttemptRecord& a, const DeliveryUpdate& u) {
          "lease_until = NULL, updated_at = ?5 WHERE id = ?1 AND status = 'pending'")
       .Bind(1, u.delivery_id).Bind(2, DeliveryStatusName(u.status))
       .Bind(3, std::int64_t{u.attempts}).Bind(4, u.next_attempt_at).Bind(5, u.now).Run();
+  return db_.Changes() > 0;
 }
 
 std::optional<Millis> SqliteTx::NextDueAt() {

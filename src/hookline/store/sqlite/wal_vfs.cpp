@@ -388,9 +388,9 @@ std::optional<std::string> CheckWalVfs(const char* vfs) {
 
 const char* ChooseWalVfs(const char* vfs, const std::function<std::optional<std::string>(const char*)>& check) {
   if (auto problem = check(vfs)) {
-    spdlog::warn("SQLite {} does not write its WAL as hookline's '{}' VFS expects ({}): using SQLite's own "
+    spdlog::warn("hookline's SQLite VFS '{}' failed its self-test with SQLite {} ({}): using SQLite's own "
                  "VFS, which is correct but makes more system calls per commit",
-                 sqlite3_libversion(), vfs, *problem);
+                 vfs, sqlite3_libversion(), *problem);
     return nullptr;
   }
   return vfs;
