@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string rendered = hookline::model::RenderWebhookJson(event->document);
   auto again = hookline::model::ParseWebhook(rendered, &failure);
   if (!again || again->event != event->event ||
-      !SameDocument(json::value(again->document), json::value(event->document))) {
+      !SameDocument(json::value(event->document), json::value(again->document))) {
     std::abort();
   }
   (void)event->ActionData();

@@ -1,5 +1,6 @@
 // What the fuzz targets compare a document with after writing it as JSON text and reading it
-// back (util/json_text): the same document, keys in the same order.
+// back (util/json_text): the same document, keys in the same order. Not symmetric: `a` is
+// the document written, `b` the one read back.
 #pragma once
 
 #include <cmath>
