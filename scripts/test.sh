@@ -37,7 +37,7 @@ fuzz_targets=(signature_fuzz dedupe_fuzz api_body_fuzz cursor_fuzz retry_after_f
 cmake --build build/fuzz --target codec_fuzz "${fuzz_targets[@]}" -j"$jobs"
 mkdir -p build/fuzz/corpus
 cp tests/data/examples/*.json build/fuzz/corpus/
-build/fuzz/fuzz/codec_fuzz -max_total_time="${HOOKLINE_FUZZ_SECONDS:-20}" -rss_limit_mb=1024 \
+build/fuzz/fuzz/codec_fuzz -max_total_time="${HOOKLINE_FUZZ_SECONDS:-10}" -rss_limit_mb=1024 \
   -print_final_stats=1 -artifact_prefix=build/fuzz/ build/fuzz/corpus 2>build/fuzz/fuzz.log || { tail -50 build/fuzz/fuzz.log; exit 1; }
 echo "fuzz: $(grep -E 'stat::number_of_executed_units' build/fuzz/fuzz.log | awk '{print $2}') inputs, no crash"
 
@@ -46,7 +46,7 @@ echo "fuzz: $(grep -E 'stat::number_of_executed_units' build/fuzz/fuzz.log | awk
 for target in "${fuzz_targets[@]}"; do
   mkdir -p "build/fuzz/corpus-$target"
   log="build/fuzz/$target.log"
-  "build/fuzz/fuzz/$target" -max_total_time="${HOOKLINE_FUZZ_SECONDS_EACH:-6}" -rss_limit_mb=1024 \
+  "build/fuzz/fuzz/$target" -max_total_time="${HOOKLINE_FUZZ_SECONDS_EACH:-5}" -rss_limit_mb=1024 \
     -print_final_stats=1 -artifact_prefix="build/fuzz/$target-" "build/fuzz/corpus-$target" \
     "fuzz/corpus/$target" 2>"$log" || { tail -50 "$log"; exit 1; }
   echo "fuzz $target: $(grep -E 'stat::number_of_executed_units' "$log" | awk '{print $2}') inputs, no crash"
